@@ -1,0 +1,50 @@
+package io.cacheproxy.routing;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Renders {@code docs/supported-commands.md} from the {@link CommandTable}, so the document cannot
+ * drift from the code: {@code SupportedCommandsDocTest} fails when the checked-in file differs and
+ * rewrites it with {@code -Dcacheproxy.updateDocs=true}.
+ */
+public final class SupportedCommandsDoc {
+    private SupportedCommandsDoc() {
+    }
+
+    private static final Map<CommandKind, String> MEANING = new EnumMap<>(Map.of(
+            CommandKind.CONNECTION, "Answered by the proxy from the client's session.",
+            CommandKind.KEYED, "Sent to the node owning the key; reply passed back byte for byte.",
+            CommandKind.MOVABLE_KEYS, "Keys found by parsing arguments: run on a one-node pool; across shards when all keys share a node (hash tags) — cross-shard routing is being built.",
+            CommandKind.KEYLESS, "No keys: answered by a node of the default pool.",
+            CommandKind.WHOLE_KEYSPACE, "Needs every shard: exact on a one-node pool; cross-shard merging is being built.",
+            CommandKind.BLOCKING, "Runs on a connection dedicated to the client, so it stalls nobody else.",
+            CommandKind.TRANSACTION, "Pins the client to a dedicated connection until EXEC/DISCARD/UNWATCH.",
+            CommandKind.SUBSCRIBE, "Turns the client connection into a subscriber tunnel to the node.",
+            CommandKind.ADMIN, "Refused (`-ERR command 'x' is not allowed through the proxy`) unless the pool says `admin-commands: pass`.",
+            CommandKind.FORBIDDEN, "Always refused."));
+
+    public static String render(CommandTable table) {
+        StringBuilder md = new StringBuilder();
+        md.append("# Supported commands\n\n")
+                .append("Generated from `routing/src/main/resources/io/cacheproxy/routing/commands.tsv` by ")
+                .append("`SupportedCommandsDoc`; do not edit by hand (run the routing tests with ")
+                .append("`-Dcacheproxy.updateDocs=true` to regenerate).\n\n")
+                .append("Commands the table does not know (modules) are passed to a one-node pool and refused ")
+                .append("on a sharded one.\n\n");
+        md.append("| handling | meaning | commands |\n|---|---|---|\n");
+        for (CommandKind kind : CommandKind.values()) {
+            TreeSet<String> names = new TreeSet<>();
+            for (CommandSpec spec : table.all()) {
+                if (spec.kind() == kind) {
+                    names.add(spec.displayName().toUpperCase(java.util.Locale.ROOT));
+                }
+            }
+            md.append("| ").append(kind.name()).append(" | ").append(MEANING.get(kind)).append(" | ")
+                    .append(String.join(", ", List.copyOf(names))).append(" |\n");
+        }
+        return md.toString();
+    }
+}
