@@ -1,0 +1,89 @@
+package io.cacheproxy.proxy;
+
+import io.cacheproxy.proxy.upstream.BackendNode;
+import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.UpstreamConnection;
+import io.cacheproxy.resp.RespVersion;
+import io.netty.channel.EventLoop;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * What one event loop owns: its {@link OutboundFlusher} and its shared connections to every backend
+ * node, one per protocol version (opened lazily). Clients served by this loop use only these, so
+ * the data path takes no locks and makes no thread hops.
+ *
+ * <p>Confined to its event loop.
+ */
+public final class LoopContext {
+    private final OutboundFlusher flusher;
+    private final Transport transport;
+    private final IdentityHashMap<BackendNode, UpstreamConnection[]> shared = new IdentityHashMap<>();
+    private long pendingRequests;
+
+    public LoopContext(EventLoop loop, Transport transport) {
+        this.flusher = new OutboundFlusher(loop);
+        this.transport = transport;
+    }
+
+    public OutboundFlusher flusher() {
+        return flusher;
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    public EventLoop loop() {
+        return flusher.loop();
+    }
+
+    /** The multiplexed connection of this loop to {@code node} for clients speaking {@code protocol}. */
+    public UpstreamConnection shared(BackendPool pool, BackendNode node, RespVersion protocol) {
+        UpstreamConnection[] byProtocol = shared.get(node);
+        if (byProtocol == null) {
+            byProtocol = new UpstreamConnection[2];
+            shared.put(node, byProtocol);
+        }
+        int i = protocol.ordinal();
+        UpstreamConnection connection = byProtocol[i];
+        if (connection == null) {
+            connection = new UpstreamConnection(node, protocol, pool.settings(), flusher, transport, false);
+            byProtocol[i] = connection;
+        }
+        return connection;
+    }
+
+    /** A new connection to {@code node} for one client's exclusive use; the caller closes it. */
+    public UpstreamConnection dedicated(BackendPool pool, BackendNode node, RespVersion protocol) {
+        return new UpstreamConnection(node, protocol, pool.settings(), flusher, transport, true);
+    }
+
+    /** Requests of this loop's clients read and not yet answered (graceful shutdown waits for 0). */
+    public long pendingRequests() {
+        return pendingRequests;
+    }
+
+    public void requestStarted() {
+        pendingRequests++;
+    }
+
+    public void requestFinished() {
+        pendingRequests--;
+    }
+
+    /** Closes every shared connection of this loop (shutdown). */
+    public void closeAll() {
+        List<UpstreamConnection> all = new ArrayList<>();
+        for (UpstreamConnection[] byProtocol : shared.values()) {
+            for (UpstreamConnection c : byProtocol) {
+                if (c != null) {
+                    all.add(c);
+                }
+            }
+        }
+        shared.clear();
+        all.forEach(UpstreamConnection::close);
+    }
+}

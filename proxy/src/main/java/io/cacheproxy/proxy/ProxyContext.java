@@ -1,0 +1,111 @@
+package io.cacheproxy.proxy;
+
+import io.cacheproxy.proxy.metrics.ProxyMetrics;
+import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.resp.RespLimits;
+import io.cacheproxy.routing.CommandTable;
+import io.cacheproxy.routing.RouteTable;
+import io.netty.channel.EventLoop;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What every client connection shares: the command table, the routes to pools, the metrics, the
+ * users, the limits, and the per-event-loop {@link LoopContext}s. Thread-safe: fields are immutable
+ * or concurrent.
+ */
+public final class ProxyContext {
+    private final CommandTable commands;
+    private final RouteTable<BackendPool> routes;
+    private final ProxyMetrics metrics;
+    private final Map<String, String> passwordsByUser;
+    private final RespLimits requestLimits;
+    private final long clientOutputBufferLimit;
+    private final int maxClients;
+    private final Transport transport;
+    private final AtomicLong clientIds = new AtomicLong();
+    private final ConcurrentHashMap<EventLoop, LoopContext> loops = new ConcurrentHashMap<>();
+    private volatile boolean shuttingDown;
+    private volatile String serverVersion = "7.0.0";
+
+    public ProxyContext(CommandTable commands, RouteTable<BackendPool> routes, ProxyMetrics metrics,
+                        Map<String, String> passwordsByUser, RespLimits requestLimits,
+                        long clientOutputBufferLimit, int maxClients, Transport transport) {
+        this.commands = commands;
+        this.routes = routes;
+        this.metrics = metrics;
+        this.passwordsByUser = Map.copyOf(passwordsByUser);
+        this.requestLimits = requestLimits;
+        this.clientOutputBufferLimit = clientOutputBufferLimit;
+        this.maxClients = maxClients;
+        this.transport = transport;
+    }
+
+    public CommandTable commands() {
+        return commands;
+    }
+
+    public RouteTable<BackendPool> routes() {
+        return routes;
+    }
+
+    public ProxyMetrics metrics() {
+        return metrics;
+    }
+
+    public RespLimits requestLimits() {
+        return requestLimits;
+    }
+
+    public long clientOutputBufferLimit() {
+        return clientOutputBufferLimit;
+    }
+
+    public int maxClients() {
+        return maxClients;
+    }
+
+    /** True when {@code auth.users} is configured: clients must AUTH (or HELLO … AUTH) first. */
+    public boolean authRequired() {
+        return !passwordsByUser.isEmpty();
+    }
+
+    /** True when {@code user} exists with {@code password}. Compares in constant time. */
+    public boolean checkPassword(String user, String password) {
+        String expected = passwordsByUser.get(user);
+        return expected != null && java.security.MessageDigest.isEqual(
+                expected.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                password.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    public long nextClientId() {
+        return clientIds.incrementAndGet();
+    }
+
+    /** The loop context of {@code loop}, created on first use. */
+    public LoopContext loop(EventLoop loop) {
+        return loops.computeIfAbsent(loop, l -> new LoopContext(l, transport));
+    }
+
+    public Iterable<LoopContext> loops() {
+        return loops.values();
+    }
+
+    public boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    public void beginShutdown() {
+        shuttingDown = true;
+    }
+
+    /** The Redis version the proxy reports in HELLO and INFO: the backends' version once known. */
+    public String serverVersion() {
+        return serverVersion;
+    }
+
+    public void serverVersion(String version) {
+        serverVersion = version;
+    }
+}

@@ -1,0 +1,230 @@
+package io.cacheproxy.proxy;
+
+import io.cacheproxy.config.AdminCommands;
+import io.cacheproxy.config.HostAndPort;
+import io.cacheproxy.config.PoolConfig;
+import io.cacheproxy.config.PoolType;
+import io.cacheproxy.config.ProxyConfig;
+import io.cacheproxy.config.RouteConfig;
+import io.cacheproxy.config.UserConfig;
+import io.cacheproxy.proxy.admin.AdminServer;
+import io.cacheproxy.proxy.metrics.ProxyMetrics;
+import io.cacheproxy.proxy.server.ClientHandler;
+import io.cacheproxy.proxy.upstream.BackendNode;
+import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.HealthChecker;
+import io.cacheproxy.proxy.upstream.UpstreamSettings;
+import io.cacheproxy.resp.RespLimits;
+import io.cacheproxy.resp.RespRequestDecoder;
+import io.cacheproxy.routing.CommandTable;
+import io.cacheproxy.routing.RouteTable;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running proxy: the RESP listener, its event loops, the backend pools, the health checker and
+ * the admin HTTP endpoint. {@link #start} binds everything or fails; {@link #close} drains:
+ * it stops accepting, waits (up to {@code server.shutdown-timeout}) for in-flight requests to be
+ * answered, then closes every connection.
+ */
+public final class ProxyServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+    private final ProxyConfig config;
+    private final ProxyContext context;
+    private final EventLoopGroup group;
+    private final Channel serverChannel;
+    private final AdminServer admin;
+    private final HealthChecker health;
+    private final Transport transport;
+    private volatile boolean closed;
+
+    private ProxyServer(ProxyConfig config, ProxyContext context, EventLoopGroup group, Channel serverChannel,
+                        AdminServer admin, HealthChecker health, Transport transport) {
+        this.config = config;
+        this.context = context;
+        this.group = group;
+        this.serverChannel = serverChannel;
+        this.admin = admin;
+        this.health = health;
+        this.transport = transport;
+    }
+
+    /** Starts a proxy for {@code config}; throws if a port cannot be bound or a pool type is not supported. */
+    public static ProxyServer start(ProxyConfig config) throws IOException, InterruptedException {
+        for (PoolConfig pool : config.pools().values()) {
+            if (pool.type() != PoolType.SHARDED) {
+                throw new IllegalArgumentException("pools." + pool.name() + ".type: " + pool.type()
+                        + " (expected: sharded; cluster and sentinel pools are not built yet)");
+            }
+        }
+        Transport transport = Transport.choose(config.server().transport());
+        int threads = config.server().ioThreads() == 0 ? Runtime.getRuntime().availableProcessors() : config.server().ioThreads();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("cacheproxy-io"),
+                transport.ioHandlerFactory());
+        ProxyMetrics metrics = new ProxyMetrics();
+        AdminServer admin = null;
+        try {
+            Map<String, BackendPool> pools = new LinkedHashMap<>();
+            for (PoolConfig pool : config.pools().values()) {
+                BackendPool backendPool = buildPool(pool);
+                backendPool.nodes().forEach(metrics::registerBackend);
+                pools.put(pool.name(), backendPool);
+            }
+            List<RouteTable.Route<BackendPool>> routes = new ArrayList<>();
+            for (RouteConfig route : config.routes()) {
+                routes.add(new RouteTable.Route<>(route.prefix(), pools.get(route.pool())));
+            }
+            Map<String, String> users = new HashMap<>();
+            for (UserConfig user : config.auth().users()) {
+                users.put(user.name(), user.password());
+            }
+            var limits = config.server().limits();
+            RespLimits requestLimits = new RespLimits(limits.maxBulk(), limits.maxArgs(), limits.maxInline(),
+                    RespLimits.DEFAULTS.maxNestingDepth());
+            ProxyContext context = new ProxyContext(CommandTable.standard(), RouteTable.of(routes), metrics, users,
+                    requestLimits, limits.clientOutputBuffer(), config.server().maxClients(), transport);
+
+            long idleSeconds = config.server().idleTimeout().toSeconds();
+            ServerBootstrap bootstrap = new ServerBootstrap()
+                    .group(group)
+                    .channel(transport.serverChannel())
+                    .option(ChannelOption.SO_BACKLOG, 1024)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                    .childHandler(new ChannelInitializer<Channel>() {
+                        @Override
+                        protected void initChannel(Channel ch) {
+                            if (idleSeconds > 0) {
+                                ch.pipeline().addLast(new IdleStateHandler(0, 0, idleSeconds, TimeUnit.SECONDS));
+                            }
+                            ch.pipeline().addLast(new RespRequestDecoder(requestLimits), new ClientHandler(context));
+                        }
+                    });
+            HostAndPort listen = config.server().listen();
+            Channel serverChannel = bootstrap.bind(listen.host(), listen.port()).sync().channel();
+            HostAndPort adminListen = config.admin().listen();
+            admin = AdminServer.start(new InetSocketAddress(adminListen.host(), adminListen.port()), context);
+
+            EventLoop healthLoop = group.next();
+            HealthChecker health = new HealthChecker(context.loop(healthLoop));
+            Map<BackendPool, Duration> intervals = new HashMap<>();
+            Map<BackendPool, Integer> failures = new HashMap<>();
+            for (PoolConfig pool : config.pools().values()) {
+                intervals.put(pools.get(pool.name()), pool.health().interval());
+                failures.put(pools.get(pool.name()), pool.health().failuresToEject());
+            }
+            health.start(List.copyOf(pools.values()), intervals, failures);
+
+            log.info("cacheproxy listening on {} ({}, {} event loop{}), admin on http://{}", serverChannel.localAddress(),
+                    transport.name(), threads, threads == 1 ? "" : "s", admin.address());
+            if (!io.netty.util.internal.PlatformDependent.hasUnsafe()) {
+                log.warn("Netty runs without sun.misc.Unsafe ({}); expect about half the throughput. "
+                        + "Start the JVM with -Dio.netty.noUnsafe=false (and --sun-misc-unsafe-memory-access=allow on Java 23+)",
+                        io.netty.util.internal.PlatformDependent.getUnsafeUnavailabilityCause().getMessage());
+            }
+            return new ProxyServer(config, context, group, serverChannel, admin, health, transport);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (admin != null) {
+                admin.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            metrics.close();
+            throw e;
+        }
+    }
+
+    private static BackendPool buildPool(PoolConfig pool) {
+        List<BackendNode> nodes = new ArrayList<>();
+        for (HostAndPort node : pool.nodes()) {
+            nodes.add(new BackendNode(pool.name(), node.host(), node.port()));
+        }
+        RespLimits replyLimits = new RespLimits(RespLimits.DEFAULTS.maxBulkLength(), RespLimits.DEFAULTS.maxArgs(),
+                RespLimits.DEFAULTS.maxInlineLength(), 1024);
+        UpstreamSettings settings = new UpstreamSettings(pool.timeouts().connect(), pool.timeouts().command(),
+                pool.password(), replyLimits);
+        return new BackendPool(pool.name(), nodes, pool.hashing().vnodes(), settings,
+                pool.adminCommands() == AdminCommands.PASS);
+    }
+
+    /** The bound RESP address (the real port when the config said 0). */
+    public InetSocketAddress address() {
+        return (InetSocketAddress) serverChannel.localAddress();
+    }
+
+    /** The bound admin HTTP address. */
+    public InetSocketAddress adminAddress() {
+        return admin.address();
+    }
+
+    public ProxyContext context() {
+        return context;
+    }
+
+    public ProxyConfig config() {
+        return config;
+    }
+
+    public String transportName() {
+        return transport.name();
+    }
+
+    /** Graceful stop: no new clients, in-flight requests answered (bounded), then everything closed. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        context.beginShutdown();
+        serverChannel.close().awaitUninterruptibly();
+        long deadline = System.nanoTime() + config.server().shutdownTimeout().toNanos();
+        while (System.nanoTime() - deadline < 0 && pendingRequests() > 0) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        health.stop();
+        admin.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        context.metrics().close();
+        log.info("cacheproxy stopped");
+    }
+
+    /** Requests read and not yet answered, over all event loops. */
+    private long pendingRequests() {
+        long total = 0;
+        for (LoopContext loop : context.loops()) {
+            try {
+                total += loop.loop().submit(loop::pendingRequests).get(1, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                return 0;
+            }
+        }
+        return total;
+    }
+}

@@ -1,0 +1,140 @@
+package io.cacheproxy.proxy.admin;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.cacheproxy.proxy.ProxyContext;
+import io.cacheproxy.proxy.upstream.BackendNode;
+import io.cacheproxy.proxy.upstream.BackendPool;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin HTTP endpoint on {@code admin.listen} (shared/SPEC.md §3): {@code /health},
+ * {@code /ready}, {@code /metrics} (Prometheus text) and {@code /status} (JSON). It runs on the
+ * JDK's built-in HTTP server with one thread of its own, so a scrape never takes time from the
+ * data path's event loops.
+ */
+public final class AdminServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final ProxyContext proxy;
+
+    private AdminServer(HttpServer server, ExecutorService executor, ProxyContext proxy) {
+        this.server = server;
+        this.executor = executor;
+        this.proxy = proxy;
+    }
+
+    public static AdminServer start(InetSocketAddress address, ProxyContext proxy) throws IOException {
+        HttpServer server = HttpServer.create(address, 64);
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "cacheproxy-admin");
+            t.setDaemon(true);
+            return t;
+        });
+        AdminServer admin = new AdminServer(server, executor, proxy);
+        server.setExecutor(executor);
+        server.createContext("/health", admin::health);
+        server.createContext("/ready", admin::ready);
+        server.createContext("/metrics", admin::metrics);
+        server.createContext("/status", admin::status);
+        server.start();
+        return admin;
+    }
+
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    private void health(HttpExchange exchange) throws IOException {
+        respond(exchange, 200, "text/plain", "OK\n");
+    }
+
+    private void ready(HttpExchange exchange) throws IOException {
+        List<String> problems = notReadyReasons();
+        if (problems.isEmpty()) {
+            respond(exchange, 200, "text/plain", "READY\n");
+        } else {
+            respond(exchange, 503, "text/plain", String.join("\n", problems) + "\n");
+        }
+    }
+
+    /** Why the proxy cannot serve every key now; empty when it can. */
+    public List<String> notReadyReasons() {
+        List<String> problems = new ArrayList<>();
+        if (proxy.shuttingDown()) {
+            problems.add("shutting down");
+        }
+        for (BackendPool pool : proxy.routes().targets()) {
+            for (BackendNode node : pool.nodes()) {
+                if (!node.isUp()) {
+                    problems.add("pool " + pool.name() + ": node " + node.name() + " unreachable");
+                }
+            }
+        }
+        return problems;
+    }
+
+    private void metrics(HttpExchange exchange) throws IOException {
+        respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", proxy.metrics().scrape());
+    }
+
+    private void status(HttpExchange exchange) throws IOException {
+        StringBuilder json = new StringBuilder(256);
+        json.append("{\"clients\":").append(proxy.metrics().clientConnections())
+                .append(",\"ready\":").append(notReadyReasons().isEmpty())
+                .append(",\"pools\":[");
+        List<BackendPool> pools = proxy.routes().targets();
+        for (int p = 0; p < pools.size(); p++) {
+            BackendPool pool = pools.get(p);
+            json.append(p == 0 ? "" : ",").append("{\"name\":\"").append(jsonEscape(pool.name())).append("\",\"nodes\":[");
+            for (int n = 0; n < pool.nodes().size(); n++) {
+                BackendNode node = pool.nodes().get(n);
+                json.append(n == 0 ? "" : ",").append("{\"address\":\"").append(jsonEscape(node.name()))
+                        .append("\",\"up\":").append(node.isUp())
+                        .append(",\"errors\":").append(node.errorCount()).append('}');
+            }
+            json.append("]}");
+        }
+        json.append("]}\n");
+        respond(exchange, 200, "application/json", json.toString());
+    }
+
+    private static String jsonEscape(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+
+    private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        try (exchange) {
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", contentType);
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                exchange.sendResponseHeaders(status, -1);
+                return;
+            }
+            exchange.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        } catch (IOException e) {
+            log.debug("admin request {} failed: {}", exchange.getRequestURI(), e.toString());
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

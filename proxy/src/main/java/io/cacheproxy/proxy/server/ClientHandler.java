@@ -1,0 +1,676 @@
+package io.cacheproxy.proxy.server;
+
+import io.cacheproxy.proxy.ErrorReplies;
+import io.cacheproxy.proxy.LoopContext;
+import io.cacheproxy.proxy.OutboundBatch;
+import io.cacheproxy.proxy.OutboundFlusher;
+import io.cacheproxy.proxy.ProxyContext;
+import io.cacheproxy.proxy.upstream.BackendNode;
+import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.ReplySink;
+import io.cacheproxy.proxy.upstream.UpstreamConnection;
+import io.cacheproxy.resp.RespProtocolException;
+import io.cacheproxy.resp.RespReplies;
+import io.cacheproxy.resp.RespRequest;
+import io.cacheproxy.resp.RespWriter;
+import io.cacheproxy.routing.CommandKind;
+import io.cacheproxy.routing.CommandSpec;
+import io.cacheproxy.routing.CommandTable;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: takes decoded requests, answers connection commands itself, forwards the
+ * rest to the owning node, and writes replies back in request order.
+ *
+ * <p><b>Ordering.</b> Every request gets a {@link PendingReply} at the tail of {@link #queue}; replies
+ * complete in any order (different nodes, local answers) and {@link #drain()} writes the completed
+ * head of the queue. Writes are flushed once per event-loop pass by the loop's
+ * {@link OutboundFlusher}.
+ *
+ * <p><b>Ownership.</b> A forwarded request's {@code content()} is handed to the upstream connection,
+ * which writes and thereby releases it; every other path releases the request here. A completed
+ * reply buffer belongs to its {@link PendingReply} until written (the write releases it) or, if the
+ * client has gone, released in {@link #channelInactive}.
+ *
+ * <p><b>Back-pressure.</b> Reading from the client pauses while its queue is deeper than
+ * {@value #MAX_QUEUED} or its socket is not writable, and resumes when both have drained; a client
+ * whose unsent output passes {@code server.limits.client-output-buffer} is disconnected, as Redis
+ * does with its output-buffer limits.
+ *
+ * <p>Confined to the client's event loop.
+ */
+public final class ClientHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(ClientHandler.class);
+    static final int MAX_QUEUED = 4096;
+
+    private final ProxyContext proxy;
+    private final ConnectionCommands connectionCommands;
+    private LoopContext loop;
+    private Channel channel;
+    private ClientSession session;
+    private final ArrayDeque<PendingReply> queue = new ArrayDeque<>();
+    /** Connections dedicated to this client (blocking commands, transactions, subscriptions), by node. */
+    private final Map<BackendNode, UpstreamConnection> dedicated = new IdentityHashMap<>();
+    /** The node a transaction or WATCH pinned this client to. */
+    private BackendNode pinnedNode;
+    private PendingReply tunnelReply;
+    private boolean closeAfterDrain;
+    private boolean readingPaused;
+    private boolean flushMarked;
+    private boolean closed;
+    private OutboundBatch out;
+    private final OutboundFlusher.Flushable flushTask = () -> {
+        flushMarked = false;
+        out.flush();
+    };
+
+    public ClientHandler(ProxyContext proxy) {
+        this.proxy = proxy;
+        this.connectionCommands = new ConnectionCommands(proxy);
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        out = new OutboundBatch(channel);
+        loop = proxy.loop(channel.eventLoop());
+        session = new ClientSession(proxy.nextClientId(), proxy.authRequired());
+        proxy.metrics().clientConnected();
+        if (proxy.metrics().clientConnections() > proxy.maxClients() || proxy.shuttingDown()) {
+            ByteBuf error = channel.alloc().buffer();
+            RespWriter.writeError(error, proxy.shuttingDown() ? ErrorReplies.SHUTTING_DOWN : ErrorReplies.MAX_CLIENTS);
+            channel.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+            closed = true;
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        RespRequest request = (RespRequest) msg;
+        if (closed || closeAfterDrain) {
+            request.release();
+            return;
+        }
+        session.lastCommandAtMillis = System.currentTimeMillis();
+        CommandSpec spec = proxy.commands().lookup(request);
+        String name = spec != null ? spec.name() : "unknown";
+        BackendPool pool = proxy.routes().defaultTarget();
+        long now = System.nanoTime();
+        PendingReply pending = new PendingReply(this, name, now,
+                now + pool.settings().commandTimeout().toNanos());
+        enqueue(pending);
+        try {
+            dispatch(request, spec, pending);
+        } catch (RuntimeException e) {
+            log.error("{} failed to handle {}", session, name, e);
+            if (!pending.done) {
+                completeWithError(pending, "ERR internal proxy error: " + e);
+            }
+        }
+        if (queue.size() > MAX_QUEUED && !readingPaused) {
+            readingPaused = true;
+            channel.config().setAutoRead(false);
+        }
+    }
+
+    private void enqueue(PendingReply pending) {
+        if (session.replyMode != ClientSession.ReplyMode.ON) {
+            pending.silent = true;
+            if (session.replyMode == ClientSession.ReplyMode.SKIP) {
+                session.replyMode = ClientSession.ReplyMode.ON;
+            }
+        }
+        if (tunnelReply == null) {
+            queue.add(pending);
+            loop.requestStarted();
+        }
+    }
+
+    /** Routes one request. Takes ownership of {@code request}. */
+    private void dispatch(RespRequest request, CommandSpec spec, PendingReply pending) {
+        if (session.tunneled) {
+            forwardToTunnel(request, spec);
+            return;
+        }
+        if (spec == null) {
+            forwardUnknown(request, pending);
+            return;
+        }
+        if (!spec.arityAccepts(request.argCount())) {
+            request.release();
+            completeWithError(pending, ErrorReplies.wrongArity(spec.name()));
+            return;
+        }
+        if (!session.authenticated && !spec.flags().contains("no_auth")) {
+            request.release();
+            completeWithError(pending, ErrorReplies.NOAUTH);
+            return;
+        }
+        if (session.pinned() && spec.kind() != CommandKind.TRANSACTION && !isSessionOnly(spec)) {
+            forwardPinned(request, pending);
+            return;
+        }
+        switch (spec.kind()) {
+            case CONNECTION -> connectionCommands.answer(this, session, request, spec, pending);
+            case KEYED -> forwardByKey(request, spec, pending);
+            case KEYLESS, MOVABLE_KEYS, WHOLE_KEYSPACE -> forwardKeyless(request, spec, pending);
+            case BLOCKING -> forwardBlocking(request, spec, pending);
+            case TRANSACTION -> forwardTransaction(request, spec, pending);
+            case SUBSCRIBE -> openTunnel(request, pending);
+            case ADMIN -> forwardAdmin(request, spec, pending);
+            case FORBIDDEN -> {
+                request.release();
+                completeWithError(pending, ErrorReplies.notAllowed(spec.displayName()));
+            }
+        }
+    }
+
+    /** Commands that concern only the proxy's session even inside a transaction (QUIT, RESET). */
+    private static boolean isSessionOnly(CommandSpec spec) {
+        return spec.name().equals("quit") || spec.name().equals("reset");
+    }
+
+    private void forwardByKey(RespRequest request, CommandSpec spec, PendingReply pending) {
+        int keyIndex = spec.firstKey();
+        BackendPool pool = proxy.routes().targetFor(request.content(), request.argOffset(keyIndex), request.argLength(keyIndex));
+        BackendNode node = pool.nodeFor(request.content(), request.argOffset(keyIndex), request.argLength(keyIndex));
+        if (spec.lastKey() != spec.firstKey() && !sameNodeForAllKeys(request, spec, pool, node)) {
+            request.release();
+            completeWithError(pending, ErrorReplies.crossSlot());
+            return;
+        }
+        pending.deadlineNanos = pending.startNanos + pool.settings().commandTimeout().toNanos();
+        loop.shared(pool, node, session.protocol).send(request.content(), pending);
+    }
+
+    /** Multi-key commands run only when every key lives on one node (split/merge comes with issue 3). */
+    private boolean sameNodeForAllKeys(RespRequest request, CommandSpec spec, BackendPool pool, BackendNode node) {
+        if (pool.isSingleNode() && proxy.routes().targets().size() == 1) {
+            return true;
+        }
+        int last = CommandTable.lastKeyIndex(spec, request.argCount());
+        for (int i = spec.firstKey() + spec.keyStep(); i <= last && spec.keyStep() > 0; i += spec.keyStep()) {
+            ByteBuf content = request.content();
+            BackendPool keyPool = proxy.routes().targetFor(content, request.argOffset(i), request.argLength(i));
+            if (keyPool != pool || pool.nodeFor(content, request.argOffset(i), request.argLength(i)) != node) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void forwardKeyless(RespRequest request, CommandSpec spec, PendingReply pending) {
+        BackendPool pool = proxy.routes().defaultTarget();
+        if (!pool.isSingleNode() && spec.kind() != CommandKind.KEYLESS) {
+            request.release();
+            completeWithError(pending, ErrorReplies.crossShardNotSupported(spec.displayName()));
+            return;
+        }
+        BackendNode node = pool.nodes().get(0);
+        loop.shared(pool, node, session.protocol).send(request.content(), pending);
+    }
+
+    /** A command the table does not know (a module's): forwarded when the pool has one node. */
+    private void forwardUnknown(RespRequest request, PendingReply pending) {
+        BackendPool pool = proxy.routes().defaultTarget();
+        if (!pool.isSingleNode()) {
+            String error = ErrorReplies.unknownCommand(request.argString(0), request.argCount(), firstArgs(request));
+            request.release();
+            completeWithError(pending, error);
+            return;
+        }
+        if (!session.authenticated) {
+            request.release();
+            completeWithError(pending, ErrorReplies.NOAUTH);
+            return;
+        }
+        loop.shared(pool, pool.nodes().get(0), session.protocol).send(request.content(), pending);
+    }
+
+    private static String firstArgs(RespRequest request) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 1; i < request.argCount() && b.length() < 128; i++) {
+            b.append('\'').append(request.argString(i)).append("' ");
+        }
+        return b.toString();
+    }
+
+    private void forwardAdmin(RespRequest request, CommandSpec spec, PendingReply pending) {
+        BackendPool pool = proxy.routes().defaultTarget();
+        if (!pool.adminCommandsPass()) {
+            request.release();
+            completeWithError(pending, ErrorReplies.notAllowed(spec.displayName()));
+            return;
+        }
+        if (pool.isSingleNode()) {
+            loop.shared(pool, pool.nodes().get(0), session.protocol).send(request.content(), pending);
+            return;
+        }
+        // Every node gets it; the client sees the first node's reply.
+        FirstNodeReply fanOut = new FirstNodeReply(pending, pool.nodes().size());
+        ByteBuf content = request.content();
+        for (int i = 0; i < pool.nodes().size(); i++) {
+            ByteBuf copy = i == pool.nodes().size() - 1 ? content : content.retainedDuplicate();
+            loop.shared(pool, pool.nodes().get(i), session.protocol).send(copy, fanOut.sink(i));
+        }
+    }
+
+    /** Blocking commands run on this client's dedicated connection, so they stall nobody else. */
+    private void forwardBlocking(RespRequest request, CommandSpec spec, PendingReply pending) {
+        BackendPool pool = proxy.routes().defaultTarget();
+        BackendNode node;
+        if (spec.firstKey() > 0) {
+            int k = spec.firstKey();
+            pool = proxy.routes().targetFor(request.content(), request.argOffset(k), request.argLength(k));
+            node = pool.nodeFor(request.content(), request.argOffset(k), request.argLength(k));
+        } else if (pool.isSingleNode()) {
+            node = pool.nodes().get(0);
+        } else {
+            request.release();
+            completeWithError(pending, ErrorReplies.crossShardNotSupported(spec.displayName()));
+            return;
+        }
+        long timeoutMillis = BlockingTimeouts.timeoutMillis(spec.name(), request);
+        if (timeoutMillis != BlockingTimeouts.UNKNOWN) {
+            // The deadline is the command's own timeout plus the pool's command timeout; 0 blocks forever.
+            pending.deadlineNanos = timeoutMillis == 0 ? Long.MAX_VALUE
+                    : pending.startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis)
+                            + pool.settings().commandTimeout().toNanos();
+        }
+        dedicatedConnection(pool, node).send(request.content(), pending);
+    }
+
+    private void forwardTransaction(RespRequest request, CommandSpec spec, PendingReply pending) {
+        BackendPool pool = proxy.routes().defaultTarget();
+        switch (spec.name()) {
+            case "multi", "watch" -> {
+                if (pinnedNode == null) {
+                    if (!pool.isSingleNode()) {
+                        request.release();
+                        completeWithError(pending, ErrorReplies.crossShardNotSupported(spec.displayName()));
+                        return;
+                    }
+                    pinnedNode = pool.nodes().get(0);
+                }
+                if (spec.name().equals("multi")) {
+                    session.inMulti = true;
+                } else if (!session.inMulti) {
+                    session.watching = true;
+                }
+                forwardPinned(request, pending);
+            }
+            case "exec", "discard" -> {
+                if (pinnedNode == null) {
+                    request.release();
+                    completeWithError(pending, "ERR " + spec.name().toUpperCase(java.util.Locale.ROOT) + " without MULTI");
+                    return;
+                }
+                session.inMulti = false;
+                session.watching = false;
+                pending.after = PendingReply.After.END_TRANSACTION;
+                forwardPinned(request, pending);
+            }
+            case "unwatch" -> {
+                if (pinnedNode == null) {
+                    request.release();
+                    complete(pending, RespReplies.OK.duplicate());
+                    return;
+                }
+                if (!session.inMulti) {
+                    session.watching = false;
+                    pending.after = PendingReply.After.END_WATCH;
+                }
+                forwardPinned(request, pending);
+            }
+            default -> throw new IllegalStateException("not a transaction command: " + spec.name());
+        }
+    }
+
+    private void forwardPinned(RespRequest request, PendingReply pending) {
+        BackendPool pool = proxy.routes().defaultTarget();
+        dedicatedConnection(pool, pinnedNode).send(request.content(), pending);
+    }
+
+    private UpstreamConnection dedicatedConnection(BackendPool pool, BackendNode node) {
+        UpstreamConnection connection = dedicated.get(node);
+        if (connection == null || connection.isClosed()) {
+            connection = loop.dedicated(pool, node, session.protocol);
+            dedicated.put(node, connection);
+        }
+        return connection;
+    }
+
+    /**
+     * SUBSCRIBE and friends: from now on this client talks to one node through a dedicated
+     * connection, every reply and message of which is passed straight back, in order.
+     */
+    private void openTunnel(RespRequest request, PendingReply pending) {
+        BackendPool pool = proxy.routes().defaultTarget();
+        if (!pool.isSingleNode()) {
+            request.release();
+            completeWithError(pending, ErrorReplies.crossShardNotSupported("SUBSCRIBE"));
+            return;
+        }
+        UpstreamConnection connection = dedicatedConnection(pool, pool.nodes().get(0));
+        session.tunneled = true;
+        loop.requestFinished();     // a subscription is not a request that shutdown waits for
+        tunnelReply = pending;      // stays at the queue's tail; everything after it streams through it
+        pending.done = false;
+        connection.tunnel(new UpstreamConnection.Tunnel() {
+            @Override
+            public void onMessage(ByteBuf message) {
+                tunnelMessage(message);
+            }
+
+            @Override
+            public void onClose() {
+                closeAfterDrain = true;
+                tunnelMessage(null);
+            }
+        });
+        connection.sendToTunnel(request.content());
+    }
+
+    private void forwardToTunnel(RespRequest request, CommandSpec spec) {
+        UpstreamConnection connection = dedicated.get(proxy.routes().defaultTarget().nodes().get(0));
+        if (connection == null || connection.isClosed()) {
+            request.release();
+            return;
+        }
+        connection.sendToTunnel(request.content());
+        proxy.metrics().recordCommand(spec != null ? spec.name() : "unknown", false, 0);
+    }
+
+    /** A tunnel message: written at once when the tunnel is the head of the queue, else held. */
+    private void tunnelMessage(ByteBuf message) {
+        if (closed) {
+            if (message != null) {
+                message.release();
+            }
+            return;
+        }
+        if (message != null) {
+            if (queue.peek() == tunnelReply && queue.size() == 1 && tunnelReply.reply == null) {
+                out.write(message);
+                markForFlush();
+                return;
+            }
+            // hold until earlier replies are out
+            tunnelReply.reply = tunnelReply.reply == null ? message
+                    : io.netty.buffer.Unpooled.wrappedBuffer(tunnelReply.reply, message);
+        }
+        drain();
+    }
+
+    void complete(PendingReply pending, ByteBuf reply) {
+        pending.reply = reply;
+        pending.done = true;
+        proxy.metrics().recordCommand(pending.command, isError(reply), System.nanoTime() - pending.startNanos);
+        if (closed) {
+            releasePending();
+            return;
+        }
+        if (queue.peek() == pending) {
+            drain();
+        }
+    }
+
+    void completeWithError(PendingReply pending, String error) {
+        ByteBuf buf = channel.alloc().buffer(error.length() + 3);
+        RespWriter.writeError(buf, error);
+        complete(pending, buf);
+    }
+
+    private static boolean isError(ByteBuf reply) {
+        byte type = reply.getByte(reply.readerIndex());
+        return type == '-' || type == '!';
+    }
+
+    /** Writes every completed reply at the head of the queue, in order. */
+    private void drain() {
+        boolean wrote = false;
+        PendingReply head;
+        while ((head = queue.peek()) != null) {
+            if (head == tunnelReply) {
+                if (head.reply != null) {
+                    out.write(head.reply);
+                    head.reply = null;
+                    wrote = true;
+                }
+                if (closeAfterDrain) {
+                    queue.poll();
+                    continue;
+                }
+                break;
+            }
+            if (!head.done) {
+                break;
+            }
+            queue.poll();
+            loop.requestFinished();
+            if (head.silent) {
+                head.reply.release();
+            } else {
+                out.write(head.reply);
+                wrote = true;
+            }
+            head.reply = null;
+            afterWrite(head);
+        }
+        if (wrote) {
+            markForFlush();
+            checkOutputLimit();
+        }
+        if (closeAfterDrain && queue.isEmpty()) {
+            out.flush();
+            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            closed = true;
+            return;
+        }
+        if (readingPaused && queue.size() < MAX_QUEUED / 2 && channel.isWritable()) {
+            readingPaused = false;
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    private void afterWrite(PendingReply reply) {
+        switch (reply.after) {
+            case CLOSE -> closeAfterDrain = true;
+            case END_TRANSACTION, END_WATCH -> {
+                if (!session.pinned()) {
+                    pinnedNode = null;
+                }
+            }
+            case NOTHING -> { }
+        }
+    }
+
+    private void markForFlush() {
+        if (!flushMarked) {
+            flushMarked = true;
+            loop.flusher().mark(flushTask);
+        }
+    }
+
+    private void checkOutputLimit() {
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        if (out != null && out.totalPendingWriteBytes() + this.out.pendingBytes() > proxy.clientOutputBufferLimit()) {
+            log.warn("{} closed: output buffer over {} bytes (client not reading its replies)",
+                    session, proxy.clientOutputBufferLimit());
+            channel.close();
+        }
+    }
+
+    /** QUIT: reply, then close once every earlier reply is out. */
+    void closeAfter(PendingReply pending) {
+        pending.after = PendingReply.After.CLOSE;
+    }
+
+    /** RESET: leave transactions and subscriptions by dropping the dedicated connections. */
+    void resetConnections() {
+        closeDedicated();
+        pinnedNode = null;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (channel.isWritable()) {
+            if (readingPaused && queue.size() < MAX_QUEUED / 2) {
+                readingPaused = false;
+                channel.config().setAutoRead(true);
+            }
+        } else if (!readingPaused) {
+            readingPaused = true;
+            channel.config().setAutoRead(false);
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && queue.isEmpty()) {
+            log.debug("{} closed: idle", session);
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        closed = true;
+        proxy.metrics().clientDisconnected();
+        releasePending();
+        closeDedicated();
+        this.out.discard();
+        ctx.fireChannelInactive();
+    }
+
+    private void releasePending() {
+        PendingReply p;
+        while ((p = queue.poll()) != null) {
+            if (p != tunnelReply) {
+                loop.requestFinished();
+            }
+            if (p.reply != null) {
+                p.reply.release();
+                p.reply = null;
+            }
+        }
+        if (tunnelReply != null && tunnelReply.reply != null) {
+            tunnelReply.reply.release();
+            tunnelReply.reply = null;
+        }
+    }
+
+    private void closeDedicated() {
+        for (UpstreamConnection connection : dedicated.values()) {
+            connection.close();
+        }
+        dedicated.clear();
+        session.tunneled = false;
+        tunnelReply = null;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof RespProtocolException || cause instanceof DecoderException && cause.getCause() instanceof RespProtocolException) {
+            RespProtocolException protocolError = cause instanceof RespProtocolException p ? p : (RespProtocolException) cause.getCause();
+            log.debug("{} protocol error: {}", session, protocolError.getMessage());
+            ctx.channel().config().setAutoRead(false);
+            if (closed || closeAfterDrain) {
+                return;
+            }
+            // Like Redis: replies already due are written, then the error, then the connection closes.
+            PendingReply pending = new PendingReply(this, "protocol_error", System.nanoTime(), Long.MAX_VALUE);
+            if (tunnelReply != null) {
+                // a subscriber's stream has no reply slots: the error goes after what was received
+                ByteBuf error = ctx.alloc().buffer();
+                RespWriter.writeError(error, "ERR " + protocolError.getMessage());
+                ctx.writeAndFlush(error).addListener(ChannelFutureListener.CLOSE);
+                closed = true;
+                return;
+            }
+            queue.add(pending);
+            loop.requestStarted();
+            pending.after = PendingReply.After.CLOSE;
+            completeWithError(pending, "ERR " + protocolError.getMessage());
+            return;
+        }
+        if (cause instanceof IOException) {
+            log.debug("{} connection error: {}", session, cause.toString());
+        } else {
+            log.warn("{} closing after an unexpected error", session, cause);
+        }
+        ctx.close();
+    }
+
+    /** Completes a client's request with the first node's reply once every node has answered. */
+    private static final class FirstNodeReply {
+        private final PendingReply target;
+        private int remaining;
+        private ByteBuf first;
+        private String firstError;
+
+        FirstNodeReply(PendingReply target, int nodes) {
+            this.target = target;
+            this.remaining = nodes;
+        }
+
+        ReplySink sink(int index) {
+            return new ReplySink() {
+                @Override
+                public void onReply(ByteBuf reply) {
+                    if (index == 0) {
+                        first = reply;
+                    } else {
+                        reply.release();
+                    }
+                    done();
+                }
+
+                @Override
+                public void onFailure(String error) {
+                    if (index == 0) {
+                        firstError = error;
+                    }
+                    done();
+                }
+
+                @Override
+                public long deadlineNanos() {
+                    return target.deadlineNanos;
+                }
+            };
+        }
+
+        private void done() {
+            if (--remaining == 0) {
+                if (first != null) {
+                    target.onReply(first);
+                } else {
+                    target.onFailure(firstError);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.cacheproxy.proxy.server;
+
+import io.cacheproxy.resp.RespVersion;
+
+/**
+ * The connection state a client expects of "its" Redis server, kept by the proxy because backend
+ * connections are shared: protocol version (HELLO), name (CLIENT SETNAME), library info
+ * (CLIENT SETINFO), authentication, reply mode (CLIENT REPLY) and open transaction/watch.
+ *
+ * <p>Confined to the client's event loop.
+ */
+final class ClientSession {
+    /** What CLIENT REPLY has set. */
+    enum ReplyMode { ON, OFF, SKIP }
+
+    final long id;
+    final long createdAtMillis = System.currentTimeMillis();
+    RespVersion protocol = RespVersion.RESP2;
+    String name;
+    String libName;
+    String libVersion;
+    String user;
+    boolean authenticated;
+    ReplyMode replyMode = ReplyMode.ON;
+    /** MULTI sent and not yet EXEC/DISCARD. */
+    boolean inMulti;
+    /** WATCH sent and not yet EXEC/DISCARD/UNWATCH. */
+    boolean watching;
+    /** Subscribed: every command goes through the client's tunnel to its node. */
+    boolean tunneled;
+    long lastCommandAtMillis = createdAtMillis;
+
+    ClientSession(long id, boolean authRequired) {
+        this.id = id;
+        this.authenticated = !authRequired;
+        this.user = authRequired ? null : "default";
+    }
+
+    /** RESET: back to a fresh connection's state, authentication included. */
+    void reset(boolean authRequired) {
+        protocol = RespVersion.RESP2;
+        name = null;
+        replyMode = ReplyMode.ON;
+        inMulti = false;
+        watching = false;
+        authenticated = !authRequired;
+        user = authRequired ? null : "default";
+    }
+
+    boolean pinned() {
+        return inMulti || watching;
+    }
+
+    @Override
+    public String toString() {
+        return "client " + id;
+    }
+}

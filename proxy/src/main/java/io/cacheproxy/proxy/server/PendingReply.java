@@ -1,0 +1,47 @@
+package io.cacheproxy.proxy.server;
+
+import io.cacheproxy.proxy.upstream.ReplySink;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * One request's place in its client's reply queue. Replies may complete out of order (different
+ * nodes, local answers); the client writes them in request order. Implements {@link ReplySink} so
+ * an upstream connection completes it directly.
+ *
+ * <p>Confined to the client's event loop.
+ */
+final class PendingReply implements ReplySink {
+    /** What the client handler does once this reply has been written. */
+    enum After { NOTHING, CLOSE, END_TRANSACTION, END_WATCH }
+
+    final ClientHandler client;
+    final String command;
+    final long startNanos;
+    long deadlineNanos;
+    ByteBuf reply;
+    boolean done;
+    boolean silent;
+    After after = After.NOTHING;
+
+    PendingReply(ClientHandler client, String command, long startNanos, long deadlineNanos) {
+        this.client = client;
+        this.command = command;
+        this.startNanos = startNanos;
+        this.deadlineNanos = deadlineNanos;
+    }
+
+    @Override
+    public void onReply(ByteBuf reply) {
+        client.complete(this, reply);
+    }
+
+    @Override
+    public void onFailure(String error) {
+        client.completeWithError(this, error);
+    }
+
+    @Override
+    public long deadlineNanos() {
+        return deadlineNanos;
+    }
+}

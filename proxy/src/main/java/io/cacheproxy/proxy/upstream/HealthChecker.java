@@ -1,0 +1,109 @@
+package io.cacheproxy.proxy.upstream;
+
+import io.cacheproxy.proxy.LoopContext;
+import io.cacheproxy.resp.RespVersion;
+import io.cacheproxy.resp.RespWriter;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Probes every node with PING every {@code health.interval} over a connection of its own (so a
+ * probe never queues behind client traffic). A node is marked down after
+ * {@code health.failures-to-eject} failed probes in a row, or at once when a connect fails, and up
+ * again at the first answered probe. {@code /ready} and {@code cacheproxy_backend_up} read the result.
+ *
+ * <p>Runs on one event loop; confined to it.
+ */
+public final class HealthChecker {
+    private final LoopContext loop;
+    private final List<Probe> probes = new ArrayList<>();
+    private ScheduledFuture<?> timer;
+
+    private final class Probe {
+        final BackendPool pool;
+        final BackendNode node;
+        final int failuresToEject;
+        final UpstreamConnection connection;
+        int failuresInARow;
+        boolean outstanding;
+
+        Probe(BackendPool pool, BackendNode node, int failuresToEject) {
+            this.pool = pool;
+            this.node = node;
+            this.failuresToEject = failuresToEject;
+            this.connection = new UpstreamConnection(node, RespVersion.RESP2, pool.settings(), loop.flusher(),
+                    loop.transport(), false);
+        }
+
+        void run() {
+            if (outstanding) {
+                return;
+            }
+            outstanding = true;
+            ByteBuf ping = io.netty.buffer.Unpooled.buffer(16);
+            RespWriter.writeCommand(ping, "PING");
+            connection.send(ping, new ReplySink() {
+                private final long deadline = System.nanoTime() + pool.settings().commandTimeout().toNanos();
+
+                @Override
+                public void onReply(ByteBuf reply) {
+                    reply.release();
+                    outstanding = false;
+                    failuresInARow = 0;
+                    node.markUp();
+                }
+
+                @Override
+                public void onFailure(String error) {
+                    outstanding = false;
+                    if (++failuresInARow >= failuresToEject) {
+                        node.markDown();
+                    }
+                }
+
+                @Override
+                public long deadlineNanos() {
+                    return deadline;
+                }
+            });
+        }
+    }
+
+    public HealthChecker(LoopContext loop) {
+        this.loop = loop;
+    }
+
+    /** Starts probing; {@code intervals} gives each pool's probe interval and failures-to-eject. */
+    public void start(List<BackendPool> pools, Map<BackendPool, Duration> intervals, Map<BackendPool, Integer> failuresToEject) {
+        loop.loop().execute(() -> {
+            Map<BackendNode, Boolean> seen = new IdentityHashMap<>();
+            long tickNanos = Long.MAX_VALUE;
+            for (BackendPool pool : pools) {
+                for (BackendNode node : pool.nodes()) {
+                    if (seen.put(node, Boolean.TRUE) == null) {
+                        probes.add(new Probe(pool, node, failuresToEject.get(pool)));
+                    }
+                }
+                tickNanos = Math.min(tickNanos, intervals.get(pool).toNanos());
+            }
+            probes.forEach(Probe::run);
+            timer = loop.loop().scheduleAtFixedRate(() -> probes.forEach(Probe::run), tickNanos, tickNanos,
+                    TimeUnit.NANOSECONDS);
+        });
+    }
+
+    public void stop() {
+        loop.loop().execute(() -> {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            probes.forEach(p -> p.connection.close());
+        });
+    }
+}

@@ -1,0 +1,394 @@
+package io.cacheproxy.proxy.upstream;
+
+import io.cacheproxy.proxy.OutboundBatch;
+import io.cacheproxy.proxy.OutboundFlusher;
+import io.cacheproxy.proxy.Transport;
+import io.cacheproxy.resp.RespReplyDecoder;
+import io.cacheproxy.resp.RespVersion;
+import io.cacheproxy.resp.RespWriter;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One TCP connection from one event loop to one backend node, speaking one protocol version.
+ *
+ * <p><b>Pipelining.</b> Commands are written as the bytes they arrived in and their {@link ReplySink}s
+ * wait in a FIFO; each complete reply (found by {@link RespReplyDecoder} without building objects)
+ * completes the oldest sink. Push messages ({@code >}) are not replies and never consume the FIFO.
+ * Many clients of the same event loop share this connection (multiplexing); a <em>dedicated</em>
+ * connection serves one client for blocking commands, transactions and subscriptions.
+ *
+ * <p><b>Deadlines.</b> Each sink carries a deadline. A timer on the event loop checks the oldest
+ * sink; once its deadline passes the connection is closed, since a reply that never came would
+ * misalign every later one, and every pending sink fails with
+ * {@code ERR backend unavailable: pool P, node H:P}. A slow node thus stalls only its own traffic.
+ *
+ * <p><b>Reconnects.</b> A shared connection reconnects on the next command after a failure; a failed
+ * connect starts a backoff (100 ms doubling to 2 s) during which commands fail at once instead of
+ * waiting. Commands sent while connecting wait (bounded) and go out right after the handshake
+ * ({@code HELLO <proto> [AUTH default <password>]}), which is itself pipelined ahead of them.
+ *
+ * <p>Confined to its event loop: every method must be called from that loop's thread.
+ */
+public final class UpstreamConnection {
+    private static final Logger log = LoggerFactory.getLogger(UpstreamConnection.class);
+    private static final long INITIAL_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final int MAX_WAITING = 65_536;
+
+    /** Receives everything a dedicated subscriber connection reads once its handshake is done. */
+    public interface Tunnel {
+        /** Takes ownership of {@code message}. */
+        void onMessage(ByteBuf message);
+
+        void onClose();
+    }
+
+    private enum State { IDLE, CONNECTING, OPEN, CLOSED }
+
+    private final BackendNode node;
+    private final RespVersion protocol;
+    private final UpstreamSettings settings;
+    private final OutboundFlusher flusher;
+    private final Transport transport;
+    private final boolean dedicated;
+
+    private State state = State.IDLE;
+    private Channel channel;
+    private OutboundBatch out;
+    private final ArrayDeque<ReplySink> inflight = new ArrayDeque<>();
+    private final ArrayDeque<ByteBuf> waitingCommands = new ArrayDeque<>();
+    private final ArrayDeque<ReplySink> waitingSinks = new ArrayDeque<>();
+    private long retryAtNanos;
+    private long backoffNanos = INITIAL_BACKOFF_NANOS;
+    private ScheduledFuture<?> deadlineCheck;
+    private Tunnel tunnel;
+    private boolean loggedDown;
+    private boolean flushMarked;
+    private final OutboundFlusher.Flushable flushTask = () -> {
+        flushMarked = false;
+        if (out != null) {
+            out.flush();
+        }
+    };
+
+    public UpstreamConnection(BackendNode node, RespVersion protocol, UpstreamSettings settings,
+                              OutboundFlusher flusher, Transport transport, boolean dedicated) {
+        this.node = node;
+        this.protocol = protocol;
+        this.settings = settings;
+        this.flusher = flusher;
+        this.transport = transport;
+        this.dedicated = dedicated;
+    }
+
+    public BackendNode node() {
+        return node;
+    }
+
+    /** Number of requests written and not yet answered. */
+    public int inflight() {
+        return inflight.size();
+    }
+
+    /** True once a dedicated connection has closed: it is never reopened. */
+    public boolean isClosed() {
+        return state == State.CLOSED;
+    }
+
+    /** Turns this (dedicated) connection into a tunnel: every reply goes to {@code tunnel}. */
+    public void tunnel(Tunnel tunnel) {
+        this.tunnel = tunnel;
+    }
+
+    /**
+     * Sends one command. Takes ownership of {@code command}; {@code sink} is completed exactly once,
+     * possibly before this method returns (when the node is known to be unreachable).
+     */
+    public void send(ByteBuf command, ReplySink sink) {
+        switch (state) {
+            case OPEN -> {
+                if (sink != null) {
+                    inflight.add(sink);
+                }
+                out.write(command);
+                markForFlush();
+            }
+            case CONNECTING -> enqueueWhileConnecting(command, sink);
+            case IDLE -> {
+                if (System.nanoTime() - retryAtNanos < 0) {
+                    command.release();
+                    sink.onFailure(node.unavailableError());
+                    return;
+                }
+                connect();
+                enqueueWhileConnecting(command, sink);
+            }
+            case CLOSED -> {
+                command.release();
+                sink.onFailure(node.unavailableError());
+            }
+        }
+    }
+
+    /** Sends bytes that expect no FIFO reply (tunnel mode: the tunnel gets every reply). */
+    public void sendToTunnel(ByteBuf command) {
+        send(command, null);
+    }
+
+    /** Closes the connection; pending sinks fail. A dedicated connection stays closed. */
+    public void close() {
+        if (dedicated) {
+            state = State.CLOSED;
+        }
+        if (channel != null) {
+            channel.close();
+        } else {
+            failWaiting(node.unavailableError());
+        }
+    }
+
+    private void markForFlush() {
+        if (!flushMarked) {
+            flushMarked = true;
+            flusher.mark(flushTask);
+        }
+    }
+
+    private void enqueueWhileConnecting(ByteBuf command, ReplySink sink) {
+        if (waitingCommands.size() >= MAX_WAITING) {
+            command.release();
+            if (sink != null) {
+                sink.onFailure(node.unavailableError());
+            }
+            return;
+        }
+        waitingCommands.add(command);
+        waitingSinks.add(sink == null ? TUNNEL_MARKER : sink);
+    }
+
+    private void connect() {
+        state = State.CONNECTING;
+        Bootstrap bootstrap = new Bootstrap()
+                .group(flusher.loop())
+                .channel(transport.socketChannel())
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(new RespReplyDecoder(settings.replyLimits()), new ReplyHandler());
+                    }
+                });
+        ChannelFuture future = bootstrap.connect(node.host(), node.port());
+        future.addListener(f -> {
+            if (f.isSuccess()) {
+                onConnected(future.channel());
+            } else {
+                onConnectFailed(f.cause());
+            }
+        });
+    }
+
+    private void onConnected(Channel ch) {
+        if (state == State.CLOSED) {      // closed while connecting
+            ch.close();
+            failWaiting(node.unavailableError());
+            return;
+        }
+        channel = ch;
+        out = new OutboundBatch(ch);
+        state = State.OPEN;
+        backoffNanos = INITIAL_BACKOFF_NANOS;
+        if (loggedDown) {
+            log.info("pool {}, node {}: connected again", node.pool(), node.name());
+            loggedDown = false;
+        }
+        node.markUp();
+        ByteBuf hello = ch.alloc().buffer(64);
+        String proto = protocol == RespVersion.RESP3 ? "3" : "2";
+        if (settings.password() == null) {
+            RespWriter.writeCommand(hello, "HELLO", proto);
+        } else {
+            RespWriter.writeCommand(hello, "HELLO", proto, "AUTH", "default", settings.password());
+        }
+        send(hello, new HandshakeSink());
+        while (!waitingCommands.isEmpty()) {
+            ReplySink sink = waitingSinks.poll();
+            ByteBuf command = waitingCommands.poll();
+            if (sink != TUNNEL_MARKER) {
+                inflight.add(sink);
+            }
+            out.write(command);
+        }
+        markForFlush();
+        long tick = Math.max(TimeUnit.MILLISECONDS.toNanos(5),
+                Math.min(TimeUnit.MILLISECONDS.toNanos(100), settings.commandTimeout().toNanos() / 4));
+        deadlineCheck = ch.eventLoop().scheduleAtFixedRate(this::checkDeadline, tick, tick, TimeUnit.NANOSECONDS);
+    }
+
+    private void onConnectFailed(Throwable cause) {
+        node.countError();
+        node.markDown();
+        if (!loggedDown) {
+            log.warn("pool {}, node {}: cannot connect: {}", node.pool(), node.name(), cause.toString());
+            loggedDown = true;
+        }
+        if (state != State.CLOSED) {
+            state = dedicated ? State.CLOSED : State.IDLE;
+        }
+        retryAtNanos = System.nanoTime() + backoffNanos;
+        backoffNanos = Math.min(MAX_BACKOFF_NANOS, backoffNanos * 2);
+        failWaiting(node.unavailableError());
+        if (tunnel != null) {
+            tunnel.onClose();
+        }
+    }
+
+    private void checkDeadline() {
+        ReplySink oldest = inflight.peek();
+        if (oldest != null && oldest.deadlineNanos() != Long.MAX_VALUE
+                && System.nanoTime() - oldest.deadlineNanos() > 0) {
+            node.countError();
+            log.warn("pool {}, node {}: no reply within the command timeout; closing the connection "
+                    + "({} requests pending)", node.pool(), node.name(), inflight.size());
+            channel.close();
+        }
+    }
+
+    private void onClosed() {
+        if (deadlineCheck != null) {
+            deadlineCheck.cancel(false);
+            deadlineCheck = null;
+        }
+        channel = null;
+        if (out != null) {
+            out.discard();
+            out = null;
+        }
+        if (state != State.CLOSED) {
+            state = dedicated ? State.CLOSED : State.IDLE;
+        }
+        retryAtNanos = System.nanoTime();
+        String error = node.unavailableError();
+        ReplySink sink;
+        while ((sink = inflight.poll()) != null) {
+            sink.onFailure(error);
+        }
+        failWaiting(error);
+        if (tunnel != null) {
+            tunnel.onClose();
+        }
+    }
+
+    private void failWaiting(String error) {
+        ByteBuf command;
+        while ((command = waitingCommands.poll()) != null) {
+            command.release();
+            ReplySink sink = waitingSinks.poll();
+            if (sink != TUNNEL_MARKER) {
+                sink.onFailure(error);
+            }
+        }
+    }
+
+    private final class ReplyHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf reply = (ByteBuf) msg;
+            boolean push = reply.getByte(reply.readerIndex()) == '>';
+            if (tunnel != null && (push || inflight.isEmpty())) {
+                tunnel.onMessage(reply);
+                return;
+            }
+            if (push) {
+                // Invalidation pushes are handled by the near cache (later); others have no reader.
+                reply.release();
+                return;
+            }
+            ReplySink sink = inflight.poll();
+            if (sink == null) {
+                reply.release();
+                log.error("pool {}, node {}: reply with no request pending; closing the connection",
+                        node.pool(), node.name());
+                ctx.close();
+                return;
+            }
+            sink.onReply(reply);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            onClosed();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            node.countError();
+            log.warn("pool {}, node {}: closing the connection: {}", node.pool(), node.name(), cause.toString());
+            ctx.close();
+        }
+    }
+
+    /** Consumes the reply to the connection's HELLO; closes the connection if the node refused it. */
+    private final class HandshakeSink implements ReplySink {
+        private final long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+
+        @Override
+        public void onReply(ByteBuf reply) {
+            try {
+                byte type = reply.getByte(reply.readerIndex());
+                if (type == '-' || type == '!') {
+                    node.countError();
+                    log.error("pool {}, node {}: handshake refused: {}", node.pool(), node.name(),
+                            reply.toString(StandardCharsets.UTF_8).trim());
+                    if (channel != null) {
+                        channel.close();
+                    }
+                }
+            } finally {
+                reply.release();
+            }
+        }
+
+        @Override
+        public void onFailure(String error) {
+            // the connection is closing; the requests behind the handshake fail with it
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return deadline;
+        }
+    }
+
+    /** Stands for "no sink" in the waiting queue (tunnel traffic). */
+    private static final ReplySink TUNNEL_MARKER = new ReplySink() {
+        @Override
+        public void onReply(ByteBuf reply) {
+            reply.release();
+        }
+
+        @Override
+        public void onFailure(String error) {
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return Long.MAX_VALUE;
+        }
+    };
+}

@@ -1,0 +1,24 @@
+package io.cacheproxy.proxy.upstream;
+
+import io.cacheproxy.resp.RespLimits;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How to talk to the nodes of one pool.
+ *
+ * @param connectTimeout how long a TCP connect (plus handshake) may take
+ * @param commandTimeout the deadline of every forwarded request
+ * @param password       AUTH password of the nodes, or null
+ * @param replyLimits    limits for scanning backend replies
+ */
+public record UpstreamSettings(Duration connectTimeout, Duration commandTimeout, String password, RespLimits replyLimits) {
+    public UpstreamSettings {
+        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(commandTimeout, "commandTimeout");
+        Objects.requireNonNull(replyLimits, "replyLimits");
+        if (commandTimeout.isNegative() || commandTimeout.isZero()) {
+            throw new IllegalArgumentException("commandTimeout: " + commandTimeout + " (expected: > 0)");
+        }
+    }
+}
