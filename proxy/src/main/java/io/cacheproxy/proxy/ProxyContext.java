@@ -27,7 +27,6 @@ public final class ProxyContext {
     private final AtomicLong clientIds = new AtomicLong();
     private final ConcurrentHashMap<EventLoop, LoopContext> loops = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;
-    private volatile String serverVersion = "7.0.0";
 
     public ProxyContext(CommandTable commands, RouteTable<BackendPool> routes, ProxyMetrics metrics,
                         Map<String, String> passwordsByUser, RespLimits requestLimits,
@@ -100,12 +99,40 @@ public final class ProxyContext {
         shuttingDown = true;
     }
 
-    /** The Redis version the proxy reports in HELLO and INFO: the backends' version once known. */
+    /**
+     * The Redis version the proxy reports in HELLO: the lowest version its backends reported (a
+     * client must not use a feature some node lacks), or 7.0.0 before any handshake.
+     */
     public String serverVersion() {
-        return serverVersion;
+        String lowest = null;
+        for (BackendPool pool : routes.targets()) {
+            for (var node : pool.nodes()) {
+                String v = node.serverVersion();
+                if (v != null && (lowest == null || compareVersions(v, lowest) < 0)) {
+                    lowest = v;
+                }
+            }
+        }
+        return lowest == null ? "7.0.0" : lowest;
     }
 
-    public void serverVersion(String version) {
-        serverVersion = version;
+    static int compareVersions(String a, String b) {
+        String[] x = a.split("\\.");
+        String[] y = b.split("\\.");
+        for (int i = 0; i < Math.max(x.length, y.length); i++) {
+            int c = Integer.compare(part(x, i), part(y, i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return 0;
+    }
+
+    private static int part(String[] parts, int i) {
+        try {
+            return i < parts.length ? Integer.parseInt(parts[i]) : 0;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 }

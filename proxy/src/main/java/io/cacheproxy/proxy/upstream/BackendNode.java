@@ -16,6 +16,7 @@ public final class BackendNode {
     private final String name;
     private final AtomicBoolean up = new AtomicBoolean(true);
     private final LongAdder errors = new LongAdder();
+    private volatile String serverVersion;
 
     public BackendNode(String pool, String host, int port) {
         this.pool = pool;
@@ -59,6 +60,17 @@ public final class BackendNode {
 
     void countError() {
         errors.increment();
+    }
+
+    /** The Redis version the node reported in its HELLO reply, or null before the first handshake. */
+    public String serverVersion() {
+        return serverVersion;
+    }
+
+    void serverVersion(String version) {
+        if (version != null) {
+            serverVersion = version;
+        }
     }
 
     public long errorCount() {

@@ -3,7 +3,9 @@ package io.cacheproxy.proxy.upstream;
 import io.cacheproxy.proxy.OutboundBatch;
 import io.cacheproxy.proxy.OutboundFlusher;
 import io.cacheproxy.proxy.Transport;
+import io.cacheproxy.resp.RespLimits;
 import io.cacheproxy.resp.RespReplyDecoder;
+import io.cacheproxy.resp.RespValue;
 import io.cacheproxy.resp.RespVersion;
 import io.cacheproxy.resp.RespWriter;
 import io.netty.bootstrap.Bootstrap;
@@ -17,6 +19,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -358,6 +363,8 @@ public final class UpstreamConnection {
                     if (channel != null) {
                         channel.close();
                     }
+                } else {
+                    node.serverVersion(helloField(reply, "version"));
                 }
             } finally {
                 reply.release();
@@ -373,6 +380,28 @@ public final class UpstreamConnection {
         public long deadlineNanos() {
             return deadline;
         }
+    }
+
+    /** A string field of a HELLO reply (a RESP3 map or a RESP2 flat array), or null. */
+    static String helloField(ByteBuf reply, String field) {
+        RespValue value = RespValue.read(reply.duplicate(), RespLimits.DEFAULTS);
+        List<RespValue> flat = new ArrayList<>();
+        if (value instanceof RespValue.MapValue map) {
+            for (Map.Entry<RespValue, RespValue> e : map.entries()) {
+                flat.add(e.getKey());
+                flat.add(e.getValue());
+            }
+        } else if (value instanceof RespValue.ArrayValue array && array.elements() != null) {
+            flat.addAll(array.elements());
+        }
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            if (flat.get(i) instanceof RespValue.BulkString key && key.value() != null
+                    && field.equals(new String(key.value(), StandardCharsets.UTF_8))
+                    && flat.get(i + 1) instanceof RespValue.BulkString v && v.value() != null) {
+                return new String(v.value(), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     /** Stands for "no sink" in the waiting queue (tunnel traffic). */
