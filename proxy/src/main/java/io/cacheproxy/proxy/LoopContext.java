@@ -1,5 +1,6 @@
 package io.cacheproxy.proxy;
 
+import io.cacheproxy.proxy.metrics.CommandStats;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
 import io.cacheproxy.proxy.upstream.UpstreamConnection;
@@ -22,9 +23,17 @@ public final class LoopContext {
     private final IdentityHashMap<BackendNode, UpstreamConnection[]> shared = new IdentityHashMap<>();
     private long pendingRequests;
 
-    public LoopContext(EventLoop loop, Transport transport) {
+    private final CommandStats stats;
+
+    public LoopContext(EventLoop loop, Transport transport, CommandStats stats) {
         this.flusher = new OutboundFlusher(loop);
         this.transport = transport;
+        this.stats = stats;
+    }
+
+    /** This loop's command counters and latencies. */
+    public CommandStats stats() {
+        return stats;
     }
 
     public OutboundFlusher flusher() {

@@ -84,7 +84,7 @@ public final class ProxyContext {
 
     /** The loop context of {@code loop}, created on first use. */
     public LoopContext loop(EventLoop loop) {
-        return loops.computeIfAbsent(loop, l -> new LoopContext(l, transport));
+        return loops.computeIfAbsent(loop, l -> new LoopContext(l, transport, metrics.newLoopStats()));
     }
 
     public Iterable<LoopContext> loops() {

@@ -16,6 +16,7 @@ import io.cacheproxy.proxy.upstream.HealthChecker;
 import io.cacheproxy.proxy.upstream.UpstreamSettings;
 import io.cacheproxy.resp.RespLimits;
 import io.cacheproxy.resp.RespRequestDecoder;
+import io.cacheproxy.routing.CommandSpec;
 import io.cacheproxy.routing.CommandTable;
 import io.cacheproxy.routing.RouteTable;
 import io.netty.bootstrap.ServerBootstrap;
@@ -81,7 +82,8 @@ public final class ProxyServer implements AutoCloseable {
         int threads = config.server().ioThreads() == 0 ? Runtime.getRuntime().availableProcessors() : config.server().ioThreads();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("cacheproxy-io"),
                 transport.ioHandlerFactory());
-        ProxyMetrics metrics = new ProxyMetrics();
+        CommandTable commandTable = CommandTable.standard();
+        ProxyMetrics metrics = new ProxyMetrics(commandTable.all().stream().map(CommandSpec::name).toList());
         AdminServer admin = null;
         try {
             Map<String, BackendPool> pools = new LinkedHashMap<>();
@@ -101,7 +103,7 @@ public final class ProxyServer implements AutoCloseable {
             var limits = config.server().limits();
             RespLimits requestLimits = new RespLimits(limits.maxBulk(), limits.maxArgs(), limits.maxInline(),
                     RespLimits.DEFAULTS.maxNestingDepth());
-            ProxyContext context = new ProxyContext(CommandTable.standard(), RouteTable.of(routes), metrics, users,
+            ProxyContext context = new ProxyContext(commandTable, RouteTable.of(routes), metrics, users,
                     requestLimits, limits.clientOutputBuffer(), config.server().maxClients(), transport);
 
             long idleSeconds = config.server().idleTimeout().toSeconds();

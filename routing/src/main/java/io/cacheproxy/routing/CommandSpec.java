@@ -15,10 +15,12 @@ import java.util.Set;
  * @param keyStep     distance between keys (2 for MSET)
  * @param categories  ACL categories without the {@code @}
  * @param kind        how the proxy handles it
+ * @param id          dense index of the command in its {@link CommandTable} (name order), for
+ *                    per-command arrays such as metrics; -1 outside a table
  */
 public record CommandSpec(
         String name, int arity, Set<String> flags, int firstKey, int lastKey, int keyStep,
-        Set<String> categories, CommandKind kind) {
+        Set<String> categories, CommandKind kind, int id) {
 
     public CommandSpec {
         Objects.requireNonNull(name, "name");
@@ -28,6 +30,10 @@ public record CommandSpec(
         if (keyStep < 0) {
             throw new IllegalArgumentException("keyStep: " + keyStep + " (expected: >= 0)");
         }
+    }
+
+    public CommandSpec withId(int newId) {
+        return new CommandSpec(name, arity, flags, firstKey, lastKey, keyStep, categories, kind, newId);
     }
 
     /** True when {@code argc} arguments (command name included) satisfy the arity. */

@@ -72,11 +72,16 @@ public final class CommandTable {
     private final NameIndex<CommandSpec> index;
     private final Map<String, NameIndex<CommandSpec>> subIndexByContainer;
 
-    private CommandTable(Map<String, CommandSpec> byName) {
-        this.byName = Collections.unmodifiableMap(new TreeMap<>(byName));
+    private CommandTable(Map<String, CommandSpec> specs) {
+        TreeMap<String, CommandSpec> sorted = new TreeMap<>();
+        int id = 0;
+        for (CommandSpec spec : new TreeMap<>(specs).values()) {
+            sorted.put(spec.name(), spec.withId(id++));
+        }
+        this.byName = Collections.unmodifiableMap(sorted);
         Map<String, CommandSpec> top = new HashMap<>();
         Map<String, Map<String, CommandSpec>> subs = new HashMap<>();
-        for (CommandSpec spec : byName.values()) {
+        for (CommandSpec spec : sorted.values()) {
             int bar = spec.name().indexOf('|');
             if (bar < 0) {
                 top.put(spec.name(), spec);
@@ -87,7 +92,7 @@ public final class CommandTable {
         }
         this.index = new NameIndex<>(top);
         Map<String, NameIndex<CommandSpec>> subIndexes = new HashMap<>();
-        subs.forEach((container, specs) -> subIndexes.put(container, new NameIndex<>(specs)));
+        subs.forEach((container, subSpecs) -> subIndexes.put(container, new NameIndex<>(subSpecs)));
         this.subIndexByContainer = subIndexes;
     }
 
@@ -125,7 +130,7 @@ public final class CommandTable {
         int firstKey = Integer.parseInt(f[3]);
         Set<String> categories = splitSet(f[6]);
         return new CommandSpec(name, Integer.parseInt(f[1]), flags, firstKey, Integer.parseInt(f[4]),
-                Integer.parseInt(f[5]), categories, classify(name, flags, firstKey));
+                Integer.parseInt(f[5]), categories, classify(name, flags, firstKey), -1);
     }
 
     private static Set<String> splitSet(String field) {
@@ -200,7 +205,12 @@ public final class CommandTable {
         return byName.get(name);
     }
 
-    /** Every spec, sorted by name. */
+    /** Number of specs; ids run from 0 to size() - 1. */
+    public int size() {
+        return byName.size();
+    }
+
+    /** Every spec, sorted by name (and so by id). */
     public Collection<CommandSpec> all() {
         return byName.values();
     }

@@ -104,6 +104,16 @@ class CommandTableTest {
     }
 
     @Test
+    void shouldNumberCommandsDenselyInNameOrder() {
+        int expected = 0;
+        for (CommandSpec spec : TABLE.all()) {
+            assertThat(spec.id()).as(spec.name()).isEqualTo(expected++);
+        }
+        assertThat(expected).isEqualTo(TABLE.size());
+        assertThat(lookup("GET").id()).isEqualTo(TABLE.get("get").id());
+    }
+
+    @Test
     void shouldParseTableLinesStrictly() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> CommandTable.parseLine("get\t2"))
                 .hasMessageContaining("expected: 7 tab-separated fields");

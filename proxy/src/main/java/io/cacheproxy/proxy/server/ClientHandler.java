@@ -108,16 +108,16 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         session.lastCommandAtMillis = System.currentTimeMillis();
         CommandSpec spec = proxy.commands().lookup(request);
-        String name = spec != null ? spec.name() : "unknown";
+        int commandId = spec != null ? spec.id() : proxy.metrics().unknownCommandId();
         BackendPool pool = proxy.routes().defaultTarget();
         long now = System.nanoTime();
-        PendingReply pending = new PendingReply(this, name, now,
+        PendingReply pending = new PendingReply(this, commandId, now,
                 now + pool.settings().commandTimeout().toNanos());
         enqueue(pending);
         try {
             dispatch(request, spec, pending);
         } catch (RuntimeException e) {
-            log.error("{} failed to handle {}", session, name, e);
+            log.error("{} failed to handle {}", session, spec != null ? spec.name() : "an unknown command", e);
             if (!pending.done) {
                 completeWithError(pending, "ERR internal proxy error: " + e);
             }
@@ -393,7 +393,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         connection.sendToTunnel(request.content());
-        proxy.metrics().recordCommand(spec != null ? spec.name() : "unknown", false, 0);
+        loop.stats().count(spec != null ? spec.id() : proxy.metrics().unknownCommandId());
     }
 
     /** A tunnel message: written at once when the tunnel is the head of the queue, else held. */
@@ -420,7 +420,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     void complete(PendingReply pending, ByteBuf reply) {
         pending.reply = reply;
         pending.done = true;
-        proxy.metrics().recordCommand(pending.command, isError(reply), System.nanoTime() - pending.startNanos);
+        loop.stats().record(pending.commandId, isError(reply), System.nanoTime() - pending.startNanos);
         if (closed) {
             releasePending();
             return;
@@ -601,7 +601,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             // Like Redis: replies already due are written, then the error, then the connection closes.
-            PendingReply pending = new PendingReply(this, "protocol_error", System.nanoTime(), Long.MAX_VALUE);
+            PendingReply pending = new PendingReply(this, proxy.metrics().protocolErrorId(), System.nanoTime(), Long.MAX_VALUE);
             if (tunnelReply != null) {
                 // a subscriber's stream has no reply slots: the error goes after what was received
                 ByteBuf error = ctx.alloc().buffer();

@@ -15,7 +15,8 @@ final class PendingReply implements ReplySink {
     enum After { NOTHING, CLOSE, END_TRANSACTION, END_WATCH }
 
     final ClientHandler client;
-    final String command;
+    /** {@code CommandSpec.id()}, or the metrics id for unknown commands / protocol errors. */
+    final int commandId;
     final long startNanos;
     long deadlineNanos;
     ByteBuf reply;
@@ -23,9 +24,9 @@ final class PendingReply implements ReplySink {
     boolean silent;
     After after = After.NOTHING;
 
-    PendingReply(ClientHandler client, String command, long startNanos, long deadlineNanos) {
+    PendingReply(ClientHandler client, int commandId, long startNanos, long deadlineNanos) {
         this.client = client;
-        this.command = command;
+        this.commandId = commandId;
         this.startNanos = startNanos;
         this.deadlineNanos = deadlineNanos;
     }

@@ -1,0 +1,33 @@
+package io.cacheproxy.proxy.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ProxyMetricsTest {
+
+    @Test
+    void shouldExposeCommandCountsAndLatencySummedOverLoops() {
+        try (ProxyMetrics metrics = new ProxyMetrics(List.of("get", "set"))) {
+            CommandStats loopA = metrics.newLoopStats();
+            CommandStats loopB = metrics.newLoopStats();
+            loopA.record(0, false, 40_000);          // get ok, 40 µs
+            loopB.record(0, false, 3_000_000);       // get ok, 3 ms
+            loopB.record(1, true, 200_000);          // set error, 200 µs
+            loopA.record(metrics.unknownCommandId(), true, 1_000);
+            String text = metrics.scrape();
+            assertThat(text)
+                    .contains("cacheproxy_commands_total{command=\"get\",result=\"ok\"} 2")
+                    .contains("cacheproxy_commands_total{command=\"set\",result=\"error\"} 1")
+                    .contains("cacheproxy_commands_total{command=\"unknown\",result=\"error\"} 1")
+                    .doesNotContain("command=\"set\",result=\"ok\"")
+                    .contains("cacheproxy_command_seconds_bucket{le=\"5.0E-5\"} 2")
+                    .contains("cacheproxy_command_seconds_bucket{le=\"2.5E-4\"} 3")
+                    .contains("cacheproxy_command_seconds_bucket{le=\"+Inf\"} 4")
+                    .contains("cacheproxy_command_seconds_count 4")
+                    .contains("cacheproxy_client_connections")
+                    .contains("jvm_memory_used_bytes");
+        }
+    }
+}
