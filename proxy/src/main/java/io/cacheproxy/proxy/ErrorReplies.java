@@ -37,6 +37,11 @@ public final class ErrorReplies {
         return "CROSSSLOT Keys in request don't hash to the same slot";
     }
 
+    public static String notInTransaction(String command) {
+        return "ERR command '" + command + "' is not allowed inside a transaction through the proxy";
+    }
+
+    public static final String EXECABORT = "EXECABORT Transaction discarded because of previous errors.";
     public static final String NOAUTH = "NOAUTH Authentication required.";
     public static final String WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled.";
     public static final String AUTH_WITHOUT_PASSWORD = "ERR AUTH <password> called without any password configured "
@@ -49,6 +54,5 @@ public final class ErrorReplies {
             "ERR Client names cannot contain spaces, newlines or special characters.";
     public static final String TRACKING_NOT_SUPPORTED = "ERR client-side caching (CLIENT TRACKING) through the proxy is not supported yet";
     public static final String MAX_CLIENTS = "ERR max number of clients reached";
-    public static final String NOT_IN_TRANSACTION = "ERR Command not allowed inside a transaction";
     public static final String SHUTTING_DOWN = "ERR the proxy is shutting down";
 }

@@ -69,8 +69,12 @@ public final class CommandTable {
     private static final String RESOURCE = "commands.tsv";
 
     private final Map<String, CommandSpec> byName;
-    private final NameIndex<CommandSpec> index;
+    private final NameIndex<Entry> index;
     private final Map<String, NameIndex<CommandSpec>> subIndexByContainer;
+
+    /** A top-level command and, for containers, the index of its subcommands. */
+    private record Entry(CommandSpec spec, NameIndex<CommandSpec> subcommands) {
+    }
 
     private CommandTable(Map<String, CommandSpec> specs) {
         TreeMap<String, CommandSpec> sorted = new TreeMap<>();
@@ -90,10 +94,12 @@ public final class CommandTable {
                         .put(spec.name().substring(bar + 1), spec);
             }
         }
-        this.index = new NameIndex<>(top);
         Map<String, NameIndex<CommandSpec>> subIndexes = new HashMap<>();
         subs.forEach((container, subSpecs) -> subIndexes.put(container, new NameIndex<>(subSpecs)));
         this.subIndexByContainer = subIndexes;
+        Map<String, Entry> entries = new HashMap<>();
+        top.forEach((name, spec) -> entries.put(name, new Entry(spec, subIndexes.get(name))));
+        this.index = new NameIndex<>(entries);
     }
 
     /** The table shipped with the proxy. */
@@ -178,17 +184,17 @@ public final class CommandTable {
         if (request.argCount() == 0) {
             return null;
         }
-        CommandSpec spec = index.get(request.content(), request.argOffset(0), request.argLength(0));
-        if (spec != null && request.argCount() > 1) {
-            NameIndex<CommandSpec> subs = subIndexByContainer.get(spec.name());
-            if (subs != null) {
-                CommandSpec sub = subs.get(request.content(), request.argOffset(1), request.argLength(1));
-                if (sub != null) {
-                    return sub;
-                }
+        Entry entry = index.get(request.content(), request.argOffset(0), request.argLength(0));
+        if (entry == null) {
+            return null;
+        }
+        if (entry.subcommands() != null && request.argCount() > 1) {
+            CommandSpec sub = entry.subcommands().get(request.content(), request.argOffset(1), request.argLength(1));
+            if (sub != null) {
+                return sub;
             }
         }
-        return spec;
+        return entry.spec();
     }
 
     /**

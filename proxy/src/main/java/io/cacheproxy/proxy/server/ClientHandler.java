@@ -15,7 +15,7 @@ import io.cacheproxy.resp.RespRequest;
 import io.cacheproxy.resp.RespWriter;
 import io.cacheproxy.routing.CommandKind;
 import io.cacheproxy.routing.CommandSpec;
-import io.cacheproxy.routing.CommandTable;
+import io.cacheproxy.routing.KeyPositions;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -65,8 +65,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<PendingReply> queue = new ArrayDeque<>();
     /** Connections dedicated to this client (blocking commands, transactions, subscriptions), by node. */
     private final Map<BackendNode, UpstreamConnection> dedicated = new IdentityHashMap<>();
-    /** The node a transaction or WATCH pinned this client to. */
+    /** The node a transaction or WATCH pinned this client to, and its pool. */
     private BackendNode pinnedNode;
+    private BackendPool pinnedPool;
     private PendingReply tunnelReply;
     private boolean closeAfterDrain;
     private boolean readingPaused;
@@ -147,6 +148,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             forwardToTunnel(request, spec);
             return;
         }
+        if (session.inMulti && (spec == null || spec.kind() != CommandKind.TRANSACTION && !isSessionOnly(spec))) {
+            queueInTransaction(request, spec, pending);
+            return;
+        }
         if (spec == null) {
             forwardUnknown(request, pending);
             return;
@@ -161,23 +166,22 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             completeWithError(pending, ErrorReplies.NOAUTH);
             return;
         }
-        if (session.pinned() && spec.kind() != CommandKind.TRANSACTION && !isSessionOnly(spec)) {
-            forwardPinned(request, pending);
-            return;
-        }
         switch (spec.kind()) {
             case CONNECTION -> connectionCommands.answer(this, session, request, spec, pending);
-            case KEYED -> forwardByKey(request, spec, pending);
-            case KEYLESS, MOVABLE_KEYS, WHOLE_KEYSPACE -> forwardKeyless(request, spec, pending);
+            case KEYED, MOVABLE_KEYS -> forwardByKeys(request, spec, pending);
+            case KEYLESS -> forwardKeyless(request, pending);
+            case WHOLE_KEYSPACE -> forwardWholeKeyspace(request, spec, pending);
             case BLOCKING -> forwardBlocking(request, spec, pending);
-            case TRANSACTION -> forwardTransaction(request, spec, pending);
+            case TRANSACTION -> transaction(request, spec, pending);
             case SUBSCRIBE -> openTunnel(request, pending);
             case ADMIN -> forwardAdmin(request, spec, pending);
-            case FORBIDDEN -> {
-                request.release();
-                completeWithError(pending, ErrorReplies.notAllowed(spec.displayName()));
-            }
+            case FORBIDDEN -> refuse(request, pending, ErrorReplies.notAllowed(spec.displayName()));
         }
+    }
+
+    private void refuse(RespRequest request, PendingReply pending, String error) {
+        request.release();
+        completeWithError(pending, error);
     }
 
     /** Commands that concern only the proxy's session even inside a transaction (QUIT, RESET). */
@@ -185,58 +189,81 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         return spec.name().equals("quit") || spec.name().equals("reset");
     }
 
-    private void forwardByKey(RespRequest request, CommandSpec spec, PendingReply pending) {
-        int keyIndex = spec.firstKey();
-        BackendPool pool = proxy.routes().targetFor(request.content(), request.argOffset(keyIndex), request.argLength(keyIndex));
-        BackendNode node = pool.nodeFor(request.content(), request.argOffset(keyIndex), request.argLength(keyIndex));
-        if (spec.lastKey() != spec.firstKey() && !sameNodeForAllKeys(request, spec, pool, node)) {
-            request.release();
-            completeWithError(pending, ErrorReplies.crossSlot());
-            return;
+    /** Where a set of keys lives: one pool and node, or {@link #SPANS_NODES}. */
+    private record Owner(BackendPool pool, BackendNode node) {
+    }
+
+    private static final Owner SPANS_NODES = new Owner(null, null);
+
+    /** The owner of every key at {@code keyIndexes}; null for no keys; SPANS_NODES when they differ. */
+    private Owner ownerOf(RespRequest request, int[] keyIndexes) {
+        Owner owner = null;
+        ByteBuf content = request.content();
+        for (int i : keyIndexes) {
+            BackendPool pool = proxy.routes().targetFor(content, request.argOffset(i), request.argLength(i));
+            BackendNode node = pool.nodeFor(content, request.argOffset(i), request.argLength(i));
+            if (owner == null) {
+                owner = new Owner(pool, node);
+            } else if (owner.pool != pool || owner.node != node) {
+                return SPANS_NODES;
+            }
+        }
+        return owner;
+    }
+
+    private void forwardByKeys(RespRequest request, CommandSpec spec, PendingReply pending) {
+        BackendPool pool;
+        BackendNode node;
+        if (spec.firstKey() > 0 && spec.lastKey() == spec.firstKey()) {
+            // the common case, one key: no key array
+            int k = spec.firstKey();
+            pool = proxy.routes().targetFor(request.content(), request.argOffset(k), request.argLength(k));
+            node = pool.nodeFor(request.content(), request.argOffset(k), request.argLength(k));
+        } else {
+            int[] keys = KeyPositions.of(spec, request);
+            Owner owner = keys == null ? null : ownerOf(request, keys);
+            if (owner == SPANS_NODES) {
+                if (MultiKeyFanOut.splits(spec)) {
+                    MultiKeyFanOut.start(this, loop, proxy, session.protocol, request, spec, keys, pending);
+                } else {
+                    refuse(request, pending, ErrorReplies.crossSlot());
+                }
+                return;
+            }
+            // no keys (EVAL … 0) or unlocatable (Redis will answer the error): the default pool's first node
+            pool = owner == null ? proxy.routes().defaultTarget() : owner.pool;
+            node = owner == null ? pool.nodes().get(0) : owner.node;
         }
         pending.deadlineNanos = pending.startNanos + pool.settings().commandTimeout().toNanos();
         loop.shared(pool, node, session.protocol).send(request.content(), pending);
     }
 
-    /** Multi-key commands run only when every key lives on one node (split/merge comes with issue 3). */
-    private boolean sameNodeForAllKeys(RespRequest request, CommandSpec spec, BackendPool pool, BackendNode node) {
-        if (pool.isSingleNode() && proxy.routes().targets().size() == 1) {
-            return true;
-        }
-        int last = CommandTable.lastKeyIndex(spec, request.argCount());
-        for (int i = spec.firstKey() + spec.keyStep(); i <= last && spec.keyStep() > 0; i += spec.keyStep()) {
-            ByteBuf content = request.content();
-            BackendPool keyPool = proxy.routes().targetFor(content, request.argOffset(i), request.argLength(i));
-            if (keyPool != pool || pool.nodeFor(content, request.argOffset(i), request.argLength(i)) != node) {
-                return false;
-            }
-        }
-        return true;
+    /** No keys: any node answers; the default pool's first node does, so replies are stable. */
+    private void forwardKeyless(RespRequest request, PendingReply pending) {
+        BackendPool pool = proxy.routes().defaultTarget();
+        loop.shared(pool, pool.nodes().get(0), session.protocol).send(request.content(), pending);
     }
 
-    private void forwardKeyless(RespRequest request, CommandSpec spec, PendingReply pending) {
+    private void forwardWholeKeyspace(RespRequest request, CommandSpec spec, PendingReply pending) {
         BackendPool pool = proxy.routes().defaultTarget();
-        if (!pool.isSingleNode() && spec.kind() != CommandKind.KEYLESS) {
-            request.release();
-            completeWithError(pending, ErrorReplies.crossShardNotSupported(spec.displayName()));
-            return;
+        if (proxy.routes().targets().size() == 1 && pool.isSingleNode()) {
+            loop.shared(pool, pool.nodes().get(0), session.protocol).send(request.content(), pending);
+        } else if (WholeKeyspaceFanOut.handles(spec)) {
+            WholeKeyspaceFanOut.start(this, loop, proxy, session.protocol, request, spec, pending);
+        } else {
+            refuse(request, pending, ErrorReplies.crossShardNotSupported(spec.displayName()));
         }
-        BackendNode node = pool.nodes().get(0);
-        loop.shared(pool, node, session.protocol).send(request.content(), pending);
     }
 
     /** A command the table does not know (a module's): forwarded when the pool has one node. */
     private void forwardUnknown(RespRequest request, PendingReply pending) {
         BackendPool pool = proxy.routes().defaultTarget();
-        if (!pool.isSingleNode()) {
-            String error = ErrorReplies.unknownCommand(request.argString(0), request.argCount(), firstArgs(request));
-            request.release();
-            completeWithError(pending, error);
+        if (!pool.isSingleNode() || proxy.routes().targets().size() > 1) {
+            refuse(request, pending, ErrorReplies.unknownCommand(request.argString(0), request.argCount(), firstArgs(request)));
             return;
         }
         if (!session.authenticated) {
-            request.release();
-            completeWithError(pending, ErrorReplies.NOAUTH);
+            refuse(request, pending, ErrorReplies.NOAUTH);
             return;
         }
         loop.shared(pool, pool.nodes().get(0), session.protocol).send(request.content(), pending);
@@ -253,8 +280,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private void forwardAdmin(RespRequest request, CommandSpec spec, PendingReply pending) {
         BackendPool pool = proxy.routes().defaultTarget();
         if (!pool.adminCommandsPass()) {
-            request.release();
-            completeWithError(pending, ErrorReplies.notAllowed(spec.displayName()));
+            refuse(request, pending, ErrorReplies.notAllowed(spec.displayName()));
+            return;
+        }
+        if (spec.firstKey() > 0) {      // OBJECT ENCODING key, MEMORY USAGE key: the key's node
+            forwardByKeys(request, spec, pending);
             return;
         }
         if (pool.isSingleNode()) {
@@ -262,29 +292,24 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         // Every node gets it; the client sees the first node's reply.
-        FirstNodeReply fanOut = new FirstNodeReply(pending, pool.nodes().size());
+        FanOut fanOut = new FanOut(pending, pool.nodes().size(), FanOut.FIRST, channel.alloc());
         ByteBuf content = request.content();
         for (int i = 0; i < pool.nodes().size(); i++) {
             ByteBuf copy = i == pool.nodes().size() - 1 ? content : content.retainedDuplicate();
-            loop.shared(pool, pool.nodes().get(i), session.protocol).send(copy, fanOut.sink(i));
+            loop.shared(pool, pool.nodes().get(i), session.protocol).send(copy, fanOut.part(i));
         }
     }
 
     /** Blocking commands run on this client's dedicated connection, so they stall nobody else. */
     private void forwardBlocking(RespRequest request, CommandSpec spec, PendingReply pending) {
-        BackendPool pool = proxy.routes().defaultTarget();
-        BackendNode node;
-        if (spec.firstKey() > 0) {
-            int k = spec.firstKey();
-            pool = proxy.routes().targetFor(request.content(), request.argOffset(k), request.argLength(k));
-            node = pool.nodeFor(request.content(), request.argOffset(k), request.argLength(k));
-        } else if (pool.isSingleNode()) {
-            node = pool.nodes().get(0);
-        } else {
-            request.release();
-            completeWithError(pending, ErrorReplies.crossShardNotSupported(spec.displayName()));
+        int[] keys = KeyPositions.of(spec, request);
+        Owner owner = keys == null ? null : ownerOf(request, keys);
+        if (owner == SPANS_NODES) {
+            refuse(request, pending, ErrorReplies.crossSlot());
             return;
         }
+        BackendPool pool = owner == null ? proxy.routes().defaultTarget() : owner.pool;
+        BackendNode node = owner == null ? pool.nodes().get(0) : owner.node;
         long timeoutMillis = BlockingTimeouts.timeoutMillis(spec.name(), request);
         if (timeoutMillis != BlockingTimeouts.UNKNOWN) {
             // The deadline is the command's own timeout plus the pool's command timeout; 0 blocks forever.
@@ -295,55 +320,125 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         dedicatedConnection(pool, node).send(request.content(), pending);
     }
 
-    private void forwardTransaction(RespRequest request, CommandSpec spec, PendingReply pending) {
-        BackendPool pool = proxy.routes().defaultTarget();
+    /**
+     * MULTI/EXEC/DISCARD/WATCH/UNWATCH. A transaction runs on a connection dedicated to this client,
+     * on the node of its first key (WATCH's keys, or the first queued command with keys): MULTI is
+     * answered here and sent to that node only when the node is known. Commands queued for another
+     * node, or refused by the proxy, are answered with their error and make EXEC answer
+     * {@code EXECABORT}, as Redis does for commands rejected while queueing.
+     */
+    private void transaction(RespRequest request, CommandSpec spec, PendingReply pending) {
         switch (spec.name()) {
-            case "multi", "watch" -> {
-                if (pinnedNode == null) {
-                    if (!pool.isSingleNode()) {
-                        request.release();
-                        completeWithError(pending, ErrorReplies.crossShardNotSupported(spec.displayName()));
-                        return;
-                    }
-                    pinnedNode = pool.nodes().get(0);
+            case "multi" -> {
+                if (session.inMulti) {
+                    refuse(request, pending, "ERR MULTI calls can not be nested");
+                    return;
                 }
-                if (spec.name().equals("multi")) {
-                    session.inMulti = true;
-                } else if (!session.inMulti) {
-                    session.watching = true;
+                session.inMulti = true;
+                session.multiFailed = false;
+                if (pinnedNode != null) {           // after WATCH: the node is known
+                    forwardPinned(request, pending);
+                } else {
+                    request.release();
+                    complete(pending, RespReplies.OK.duplicate());
                 }
+            }
+            case "watch" -> {
+                if (session.inMulti) {
+                    refuse(request, pending, "ERR WATCH inside MULTI is not allowed");
+                    return;
+                }
+                Owner owner = ownerOf(request, KeyPositions.of(spec, request));
+                if (owner == SPANS_NODES || pinnedNode != null && owner.node != pinnedNode) {
+                    refuse(request, pending, ErrorReplies.crossSlot());
+                    return;
+                }
+                pinnedPool = owner.pool;
+                pinnedNode = owner.node;
+                session.watching = true;
                 forwardPinned(request, pending);
             }
             case "exec", "discard" -> {
-                if (pinnedNode == null) {
-                    request.release();
-                    completeWithError(pending, "ERR " + spec.name().toUpperCase(java.util.Locale.ROOT) + " without MULTI");
+                String upper = spec.name().toUpperCase(java.util.Locale.ROOT);
+                if (!session.inMulti) {
+                    refuse(request, pending, "ERR " + upper + " without MULTI");
                     return;
                 }
+                boolean failed = session.multiFailed;
                 session.inMulti = false;
                 session.watching = false;
+                session.multiFailed = false;
+                if (pinnedNode == null) {           // nothing was queued on any node
+                    request.release();
+                    if (failed && spec.name().equals("exec")) {
+                        completeWithError(pending, ErrorReplies.EXECABORT);
+                    } else {
+                        complete(pending, spec.name().equals("exec") ? RespReplies.EMPTY_ARRAY.duplicate() : RespReplies.OK.duplicate());
+                    }
+                    return;
+                }
                 pending.after = PendingReply.After.END_TRANSACTION;
+                if (failed && spec.name().equals("exec")) {
+                    // the node queued only the accepted commands: drop them, answer like Redis
+                    request.release();
+                    ByteBuf discard = channel.alloc().buffer(16);
+                    RespWriter.writeCommand(discard, "DISCARD");
+                    dedicatedConnection(pinnedPool, pinnedNode).send(discard, new ReplacedReply(pending, ErrorReplies.EXECABORT));
+                    return;
+                }
                 forwardPinned(request, pending);
             }
             case "unwatch" -> {
+                session.watching = false;
                 if (pinnedNode == null) {
                     request.release();
                     complete(pending, RespReplies.OK.duplicate());
                     return;
                 }
-                if (!session.inMulti) {
-                    session.watching = false;
-                    pending.after = PendingReply.After.END_WATCH;
-                }
+                pending.after = PendingReply.After.END_WATCH;
                 forwardPinned(request, pending);
             }
             default -> throw new IllegalStateException("not a transaction command: " + spec.name());
         }
     }
 
+    /** A command between MULTI and EXEC: queued on the transaction's node, or refused. */
+    private void queueInTransaction(RespRequest request, CommandSpec spec, PendingReply pending) {
+        String refusal = null;
+        Owner owner = null;
+        if (spec != null) {
+            if (spec.kind() == CommandKind.FORBIDDEN
+                    || spec.kind() == CommandKind.ADMIN && !proxy.routes().defaultTarget().adminCommandsPass()) {
+                refusal = ErrorReplies.notAllowed(spec.displayName());
+            } else if (spec.kind() == CommandKind.SUBSCRIBE || spec.kind() == CommandKind.WHOLE_KEYSPACE
+                    && !(proxy.routes().targets().size() == 1 && proxy.routes().defaultTarget().isSingleNode())) {
+                refusal = ErrorReplies.notInTransaction(spec.displayName());
+            } else if (spec.arityAccepts(request.argCount())) {
+                int[] keys = KeyPositions.of(spec, request);
+                owner = keys == null ? null : ownerOf(request, keys);
+                if (owner == SPANS_NODES || owner != null && pinnedNode != null && owner.node != pinnedNode) {
+                    refusal = ErrorReplies.crossSlot();
+                }
+            }
+        }
+        if (refusal != null) {
+            session.multiFailed = true;
+            refuse(request, pending, refusal);
+            return;
+        }
+        if (pinnedNode == null) {
+            pinnedPool = owner != null ? owner.pool : proxy.routes().defaultTarget();
+            pinnedNode = owner != null ? owner.node : pinnedPool.nodes().get(0);
+            ByteBuf multi = channel.alloc().buffer(16);
+            RespWriter.writeCommand(multi, "MULTI");
+            dedicatedConnection(pinnedPool, pinnedNode).send(multi, new ReplacedReply(null, null));
+        }
+        // unknown commands and wrong arities go to the node too: it answers the error and aborts EXEC
+        forwardPinned(request, pending);
+    }
+
     private void forwardPinned(RespRequest request, PendingReply pending) {
-        BackendPool pool = proxy.routes().defaultTarget();
-        dedicatedConnection(pool, pinnedNode).send(request.content(), pending);
+        dedicatedConnection(pinnedPool, pinnedNode).send(request.content(), pending);
     }
 
     private UpstreamConnection dedicatedConnection(BackendPool pool, BackendNode node) {
@@ -360,12 +455,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
      * connection, every reply and message of which is passed straight back, in order.
      */
     private void openTunnel(RespRequest request, PendingReply pending) {
+        // Pub/sub meets on the default pool's first node, so publishers and subscribers on any proxy
+        // with the same config find each other (PUBLISH, a keyless command, goes there too).
         BackendPool pool = proxy.routes().defaultTarget();
-        if (!pool.isSingleNode()) {
-            request.release();
-            completeWithError(pending, ErrorReplies.crossShardNotSupported("SUBSCRIBE"));
-            return;
-        }
         UpstreamConnection connection = dedicatedConnection(pool, pool.nodes().get(0));
         session.tunneled = true;
         loop.requestFinished();     // a subscription is not a request that shutdown waits for
@@ -494,6 +586,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             case END_TRANSACTION, END_WATCH -> {
                 if (!session.pinned()) {
                     pinnedNode = null;
+                    pinnedPool = null;
                 }
             }
             case NOTHING -> { }
@@ -525,6 +618,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     void resetConnections() {
         closeDedicated();
         pinnedNode = null;
+        pinnedPool = null;
     }
 
     Channel channel() {
@@ -624,53 +718,38 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         ctx.close();
     }
 
-    /** Completes a client's request with the first node's reply once every node has answered. */
-    private static final class FirstNodeReply {
+    /**
+     * Consumes the reply to a command the proxy sent on the client's behalf (MULTI when a
+     * transaction's node becomes known, DISCARD for an aborted EXEC) and, if {@code target} is set,
+     * completes the client's request with {@code error} instead.
+     */
+    private final class ReplacedReply implements ReplySink {
         private final PendingReply target;
-        private int remaining;
-        private ByteBuf first;
-        private String firstError;
+        private final String error;
 
-        FirstNodeReply(PendingReply target, int nodes) {
+        ReplacedReply(PendingReply target, String error) {
             this.target = target;
-            this.remaining = nodes;
+            this.error = error;
         }
 
-        ReplySink sink(int index) {
-            return new ReplySink() {
-                @Override
-                public void onReply(ByteBuf reply) {
-                    if (index == 0) {
-                        first = reply;
-                    } else {
-                        reply.release();
-                    }
-                    done();
-                }
-
-                @Override
-                public void onFailure(String error) {
-                    if (index == 0) {
-                        firstError = error;
-                    }
-                    done();
-                }
-
-                @Override
-                public long deadlineNanos() {
-                    return target.deadlineNanos;
-                }
-            };
-        }
-
-        private void done() {
-            if (--remaining == 0) {
-                if (first != null) {
-                    target.onReply(first);
-                } else {
-                    target.onFailure(firstError);
-                }
+        @Override
+        public void onReply(ByteBuf reply) {
+            reply.release();
+            if (target != null) {
+                completeWithError(target, error);
             }
+        }
+
+        @Override
+        public void onFailure(String failure) {
+            if (target != null) {
+                completeWithError(target, failure);
+            }
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return target != null ? target.deadlineNanos : Long.MAX_VALUE;
         }
     }
 }

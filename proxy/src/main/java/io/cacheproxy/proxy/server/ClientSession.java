@@ -24,6 +24,8 @@ final class ClientSession {
     ReplyMode replyMode = ReplyMode.ON;
     /** MULTI sent and not yet EXEC/DISCARD. */
     boolean inMulti;
+    /** A command was refused while queueing: EXEC must answer EXECABORT. */
+    boolean multiFailed;
     /** WATCH sent and not yet EXEC/DISCARD/UNWATCH. */
     boolean watching;
     /** Subscribed: every command goes through the client's tunnel to its node. */
@@ -42,6 +44,7 @@ final class ClientSession {
         name = null;
         replyMode = ReplyMode.ON;
         inMulti = false;
+        multiFailed = false;
         watching = false;
         authenticated = !authRequired;
         user = authRequired ? null : "default";

@@ -1,0 +1,107 @@
+package io.cacheproxy.proxy.server;
+
+import io.cacheproxy.proxy.LoopContext;
+import io.cacheproxy.proxy.ProxyContext;
+import io.cacheproxy.proxy.upstream.BackendNode;
+import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.resp.RespRequest;
+import io.cacheproxy.resp.RespVersion;
+import io.cacheproxy.resp.RespWriter;
+import io.cacheproxy.routing.CommandSpec;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The multi-key commands Redis defines per key (MGET, MSET, DEL, UNLINK, EXISTS, TOUCH), split by
+ * owning node into one sub-command per node (so one pipelined round trip per node, not per key) and
+ * merged into the reply Redis would give: MGET's values in the order of the keys, MSET's {@code +OK},
+ * the others' counts summed. MSET is not atomic across nodes, as in Redis Cluster proxies.
+ */
+final class MultiKeyFanOut {
+    private static final Set<String> SPLITTABLE = Set.of("mget", "mset", "del", "unlink", "exists", "touch");
+
+    private MultiKeyFanOut() {
+    }
+
+    static boolean splits(CommandSpec spec) {
+        return SPLITTABLE.contains(spec.name());
+    }
+
+    /** Takes ownership of {@code request}; completes {@code pending} when every node has answered. */
+    static void start(ClientHandler client, LoopContext loop, ProxyContext proxy, RespVersion protocol,
+                      RespRequest request, CommandSpec spec, int[] keys, PendingReply pending) {
+        int stride = spec.name().equals("mset") ? 2 : 1;
+        ByteBuf content = request.content();
+        // group the keys by owner, keeping each group's keys in request order
+        Map<BackendNode, List<Integer>> groups = new LinkedHashMap<>();
+        Map<BackendNode, BackendPool> pools = new LinkedHashMap<>();
+        int[] groupOfKey = new int[keys.length];
+        int[] indexInGroup = new int[keys.length];
+        List<BackendNode> order = new ArrayList<>();
+        for (int k = 0; k < keys.length; k++) {
+            int arg = keys[k];
+            BackendPool pool = proxy.routes().targetFor(content, request.argOffset(arg), request.argLength(arg));
+            BackendNode node = pool.nodeFor(content, request.argOffset(arg), request.argLength(arg));
+            List<Integer> group = groups.get(node);
+            if (group == null) {
+                group = new ArrayList<>();
+                groups.put(node, group);
+                pools.put(node, pool);
+                order.add(node);
+            }
+            groupOfKey[k] = order.indexOf(node);
+            indexInGroup[k] = group.size();
+            group.add(arg);
+        }
+        FanOut.Merge merge = switch (spec.name()) {
+            case "mget" -> (alloc, parts) -> mergeMget(alloc, parts, groupOfKey, indexInGroup);
+            case "mset" -> FanOut.FIRST;
+            default -> FanOut.SUM;
+        };
+        ByteBufAllocator alloc = client.channel().alloc();
+        FanOut fanOut = new FanOut(pending, order.size(), merge, alloc);
+        long timeout = Long.MAX_VALUE;
+        for (BackendPool pool : pools.values()) {
+            timeout = Math.min(timeout, pool.settings().commandTimeout().toNanos());
+        }
+        pending.deadlineNanos = pending.startNanos + timeout;
+        try {
+            for (int g = 0; g < order.size(); g++) {
+                BackendNode node = order.get(g);
+                List<Integer> args = groups.get(node);
+                ByteBuf sub = alloc.buffer(content.readableBytes() / order.size() + 32);
+                RespWriter.writeArrayHeader(sub, 1 + args.size() * stride);
+                RespWriter.writeBulk(sub, request.arg(0));
+                for (int arg : args) {
+                    for (int s = 0; s < stride; s++) {
+                        RespWriter.writeBulk(sub, request.arg(arg + s));
+                    }
+                }
+                loop.shared(pools.get(node), node, protocol).send(sub, fanOut.part(g));
+            }
+        } finally {
+            request.release();
+        }
+    }
+
+    private static ByteBuf mergeMget(ByteBufAllocator alloc, ByteBuf[] parts, int[] groupOfKey, int[] indexInGroup) {
+        List<List<ByteBuf>> values = new ArrayList<>(parts.length);
+        int bytes = 16;
+        for (ByteBuf part : parts) {
+            values.add(FanOut.elements(part));
+            bytes += part.readableBytes();
+        }
+        ByteBuf out = alloc.buffer(bytes);
+        RespWriter.writeArrayHeader(out, groupOfKey.length);
+        for (int k = 0; k < groupOfKey.length; k++) {
+            ByteBuf value = values.get(groupOfKey[k]).get(indexInGroup[k]);
+            out.writeBytes(value, value.readerIndex(), value.readableBytes());
+        }
+        return out;
+    }
+}

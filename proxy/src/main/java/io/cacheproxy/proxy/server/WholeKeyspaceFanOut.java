@@ -1,0 +1,74 @@
+package io.cacheproxy.proxy.server;
+
+import io.cacheproxy.proxy.LoopContext;
+import io.cacheproxy.proxy.ProxyContext;
+import io.cacheproxy.proxy.upstream.BackendNode;
+import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.resp.RespRequest;
+import io.cacheproxy.resp.RespVersion;
+import io.cacheproxy.routing.CommandSpec;
+import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Commands about the whole keyspace, sent to every node of every pool and merged: DBSIZE (sum),
+ * KEYS (concatenated), FLUSHALL/FLUSHDB and SCRIPT LOAD/FLUSH/KILL and FUNCTION … (every node, the
+ * first node's reply), SCRIPT EXISTS (loaded only where loaded everywhere), RANDOMKEY (the first
+ * node that has a key). INFO is answered by the first node for now. SCAN across shards is not built
+ * yet and is refused on multi-node pools.
+ */
+final class WholeKeyspaceFanOut {
+    private static final Map<String, FanOut.Merge> MERGES = Map.ofEntries(
+            Map.entry("dbsize", FanOut.SUM),
+            Map.entry("keys", FanOut.CONCAT),
+            Map.entry("flushall", FanOut.FIRST),
+            Map.entry("flushdb", FanOut.FIRST),
+            Map.entry("randomkey", FanOut.FIRST_NON_NULL),
+            Map.entry("script|load", FanOut.FIRST),
+            Map.entry("script|flush", FanOut.FIRST),
+            Map.entry("script|kill", FanOut.FIRST),
+            Map.entry("script|exists", FanOut.AND),
+            Map.entry("function|load", FanOut.FIRST),
+            Map.entry("function|flush", FanOut.FIRST),
+            Map.entry("function|delete", FanOut.FIRST),
+            Map.entry("function|restore", FanOut.FIRST),
+            Map.entry("function|kill", FanOut.FIRST));
+
+    private WholeKeyspaceFanOut() {
+    }
+
+    static boolean handles(CommandSpec spec) {
+        return MERGES.containsKey(spec.name()) || spec.name().equals("info")
+                || spec.name().equals("function|list") || spec.name().equals("function|dump")
+                || spec.name().equals("function|stats");
+    }
+
+    /** Takes ownership of {@code request}. */
+    static void start(ClientHandler client, LoopContext loop, ProxyContext proxy, RespVersion protocol,
+                      RespRequest request, CommandSpec spec, PendingReply pending) {
+        List<BackendPool> pools = new ArrayList<>();
+        List<BackendNode> nodes = new ArrayList<>();
+        for (BackendPool pool : proxy.routes().targets()) {
+            for (BackendNode node : pool.nodes()) {
+                if (!nodes.contains(node)) {
+                    pools.add(pool);
+                    nodes.add(node);
+                }
+            }
+        }
+        FanOut.Merge merge = MERGES.get(spec.name());
+        if (merge == null) {        // read-only views (INFO, FUNCTION LIST …): the first node answers
+            pools = pools.subList(0, 1);
+            nodes = nodes.subList(0, 1);
+            merge = FanOut.FIRST;
+        }
+        FanOut fanOut = new FanOut(pending, nodes.size(), merge, client.channel().alloc());
+        ByteBuf content = request.content();
+        for (int i = 0; i < nodes.size(); i++) {
+            ByteBuf copy = i == nodes.size() - 1 ? content : content.retainedDuplicate();
+            loop.shared(pools.get(i), nodes.get(i), protocol).send(copy, fanOut.part(i));
+        }
+    }
+}
