@@ -33,6 +33,10 @@ public final class ErrorReplies {
         return "ERR command '" + command + "' needs every shard and is not supported on a pool with more than one node yet";
     }
 
+    public static String scanCursorTooLarge(String node) {
+        return "ERR SCAN cursor of node " + node + " does not fit the proxy's cursor encoding";
+    }
+
     public static String crossSlot() {
         return "CROSSSLOT Keys in request don't hash to the same slot";
     }

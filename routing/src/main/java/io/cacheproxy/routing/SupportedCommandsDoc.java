@@ -16,13 +16,13 @@ public final class SupportedCommandsDoc {
 
     private static final Map<CommandKind, String> MEANING = new EnumMap<>(Map.of(
             CommandKind.CONNECTION, "Answered by the proxy from the client's session.",
-            CommandKind.KEYED, "Sent to the node owning the key; reply passed back byte for byte.",
-            CommandKind.MOVABLE_KEYS, "Keys found by parsing arguments: run on a one-node pool; across shards when all keys share a node (hash tags) — cross-shard routing is being built.",
+            CommandKind.KEYED, "Sent to the node owning the key; reply passed back byte for byte. Multi-key commands run when every key shares a node ({hash tags}), else -CROSSSLOT; MGET, MSET, DEL, UNLINK, EXISTS and TOUCH are split per node and merged instead.",
+            CommandKind.MOVABLE_KEYS, "Keys found by parsing arguments (numkeys, STREAMS, STORE): run on the keys' node when they share one, else -CROSSSLOT; without keys, on the default pool's first node.",
             CommandKind.KEYLESS, "No keys: answered by a node of the default pool.",
-            CommandKind.WHOLE_KEYSPACE, "Needs every shard: exact on a one-node pool; cross-shard merging is being built.",
+            CommandKind.WHOLE_KEYSPACE, "Sent to every node and merged: DBSIZE summed, KEYS concatenated, SCAN with a cursor that encodes the node, FLUSHALL/FLUSHDB/SCRIPT/FUNCTION on every node; INFO is the first node's for now.",
             CommandKind.BLOCKING, "Runs on a connection dedicated to the client, so it stalls nobody else.",
-            CommandKind.TRANSACTION, "Pins the client to a dedicated connection until EXEC/DISCARD/UNWATCH.",
-            CommandKind.SUBSCRIBE, "Turns the client connection into a subscriber tunnel to the node.",
+            CommandKind.TRANSACTION, "Runs on a connection dedicated to the client on the node of the transaction's first key; keys on other nodes are refused at queue time and EXEC answers EXECABORT.",
+            CommandKind.SUBSCRIBE, "Turns the client connection into a subscriber tunnel to the default pool's first node, where PUBLISH also goes.",
             CommandKind.ADMIN, "Refused (`-ERR command 'x' is not allowed through the proxy`) unless the pool says `admin-commands: pass`.",
             CommandKind.FORBIDDEN, "Always refused."));
 

@@ -248,6 +248,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         BackendPool pool = proxy.routes().defaultTarget();
         if (proxy.routes().targets().size() == 1 && pool.isSingleNode()) {
             loop.shared(pool, pool.nodes().get(0), session.protocol).send(request.content(), pending);
+        } else if (spec.name().equals("scan")) {
+            ShardedScan.start(this, loop, proxy, session.protocol, request, pending);
         } else if (WholeKeyspaceFanOut.handles(spec)) {
             WholeKeyspaceFanOut.start(this, loop, proxy, session.protocol, request, spec, pending);
         } else {

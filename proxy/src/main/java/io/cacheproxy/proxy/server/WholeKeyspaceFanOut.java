@@ -16,8 +16,7 @@ import java.util.Map;
  * Commands about the whole keyspace, sent to every node of every pool and merged: DBSIZE (sum),
  * KEYS (concatenated), FLUSHALL/FLUSHDB and SCRIPT LOAD/FLUSH/KILL and FUNCTION … (every node, the
  * first node's reply), SCRIPT EXISTS (loaded only where loaded everywhere), RANDOMKEY (the first
- * node that has a key). INFO is answered by the first node for now. SCAN across shards is not built
- * yet and is refused on multi-node pools.
+ * node that has a key). INFO is answered by the first node for now; SCAN is {@link ShardedScan}.
  */
 final class WholeKeyspaceFanOut {
     private static final Map<String, FanOut.Merge> MERGES = Map.ofEntries(
