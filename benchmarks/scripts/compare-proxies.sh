@@ -5,6 +5,7 @@
 #
 #   benchmarks/scripts/compare-proxies.sh            # 3 backends, -P 1 and -P 16, 3 rounds
 #   NODES=1 ROUNDS=5 REQUESTS=400000 benchmarks/scripts/compare-proxies.sh
+#   TRANSPORT=epoll IO_THREADS=2 PIPELINES=1 benchmarks/scripts/compare-proxies.sh   # proxy variants
 #
 # Needs: redis-server, redis-benchmark, nutcracker (apt-get install redis-server redis-tools nutcracker),
 # and cli/target/cacheproxy.jar (./cacheproxy builds it).
@@ -57,6 +58,8 @@ pids+=($!); tw_pid=$!
 cat > "$work/cacheproxy.yaml" <<YML
 server:
   listen: 127.0.0.1:$cp_port
+  transport: ${TRANSPORT:-auto}
+  io-threads: ${IO_THREADS:-1}
 admin:
   listen: 127.0.0.1:$cp_admin
 pools:

@@ -2,6 +2,7 @@ package io.cacheproxy.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.util.internal.PlatformDependent;
 
 /**
  * Coalesces the many small messages one event-loop pass writes to a channel into one buffer, so the
@@ -9,6 +10,9 @@ import io.netty.channel.Channel;
  * pipeline traversal, an outbound entry and atomic pending-byte accounting; copying a 30-byte GET
  * is far cheaper. Messages larger than {@value #COPY_LIMIT} bytes are not copied: they are written
  * as they are (zero-copy), after whatever was batched before them, so order is kept.
+ *
+ * <p>A message that is alone in its batch is written as it is, without a copy or an allocation (the
+ * common case without pipelining); copying starts with the second message.
  *
  * <p>Takes ownership of every message given to {@link #write}. Confined to the channel's event loop.
  */
@@ -21,6 +25,8 @@ public final class OutboundBatch {
 
     private final Channel channel;
     private ByteBuf batch;
+    /** The first small message of a batch, held uncopied until a second one arrives. */
+    private ByteBuf single;
 
     public OutboundBatch(Channel channel) {
         this.channel = channel;
@@ -34,16 +40,39 @@ public final class OutboundBatch {
             channel.write(message, channel.voidPromise());
             return;
         }
+        if (batch == null && single == null) {
+            single = message;
+            return;
+        }
         try {
             if (batch == null) {
-                batch = channel.alloc().directBuffer(INITIAL_CAPACITY);
+                batch = channel.alloc().directBuffer(Math.max(INITIAL_CAPACITY, single.readableBytes() + length));
+                append(batch, single, single.readerIndex(), single.readableBytes());
+                single.release();
+                single = null;
             } else if (batch.readableBytes() + length > BATCH_LIMIT) {
                 writeBatch();
                 batch = channel.alloc().directBuffer(INITIAL_CAPACITY);
             }
-            batch.writeBytes(message, message.readerIndex(), length);
+            append(batch, message, message.readerIndex(), length);
         } finally {
             message.release();
+        }
+    }
+
+    /**
+     * Copies {@code src[index, index+length)} to the end of {@code dst}. With both buffers in native
+     * memory it is one memory copy; {@code ByteBuf.writeBytes} between two direct buffers instead
+     * makes two temporary NIO buffer views per call, which JFR showed as 60% of the proxy's
+     * allocations.
+     */
+    static void append(ByteBuf dst, ByteBuf src, int index, int length) {
+        if (PlatformDependent.hasUnsafe() && dst.hasMemoryAddress() && src.hasMemoryAddress()) {
+            dst.ensureWritable(length);
+            PlatformDependent.copyMemory(src.memoryAddress() + index, dst.memoryAddress() + dst.writerIndex(), length);
+            dst.writerIndex(dst.writerIndex() + length);
+        } else {
+            dst.writeBytes(src, index, length);
         }
     }
 
@@ -55,11 +84,15 @@ public final class OutboundBatch {
 
     /** Bytes queued here and not yet handed to the channel. */
     public int pendingBytes() {
-        return batch == null ? 0 : batch.readableBytes();
+        return batch != null ? batch.readableBytes() : single != null ? single.readableBytes() : 0;
     }
 
     /** Drops whatever is batched (the channel is closing). */
     public void discard() {
+        if (single != null) {
+            single.release();
+            single = null;
+        }
         if (batch != null) {
             batch.release();
             batch = null;
@@ -67,9 +100,10 @@ public final class OutboundBatch {
     }
 
     private void writeBatch() {
-        if (batch != null) {
-            ByteBuf out = batch;
-            batch = null;
+        ByteBuf out = batch != null ? batch : single;
+        batch = null;
+        single = null;
+        if (out != null) {
             if (channel.isActive()) {
                 channel.write(out, channel.voidPromise());
             } else {

@@ -43,6 +43,19 @@ class OutboundBatchTest {
     }
 
     @Test
+    void shouldWriteALoneMessageWithoutCopyingIt() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        OutboundBatch batch = new OutboundBatch(channel);
+        ByteBuf only = text("+PONG\r\n");
+        batch.write(only);
+        batch.flush();
+        Object written = channel.readOutbound();
+        assertThat(written).isSameAs(only);
+        only.release();
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @Test
     void shouldWriteLargeMessagesAsTheyAreAfterWhatWasBatchedBefore() {
         EmbeddedChannel channel = new EmbeddedChannel();
         OutboundBatch batch = new OutboundBatch(channel);

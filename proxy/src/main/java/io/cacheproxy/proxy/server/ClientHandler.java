@@ -603,6 +603,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void checkOutputLimit() {
+        if (proxy.clientOutputBufferLimit() <= 0) {     // 0 = unlimited
+            return;
+        }
         ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
         if (out != null && out.totalPendingWriteBytes() + this.out.pendingBytes() > proxy.clientOutputBufferLimit()) {
             log.warn("{} closed: output buffer over {} bytes (client not reading its replies)",
