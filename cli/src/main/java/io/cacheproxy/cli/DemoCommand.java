@@ -36,9 +36,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--admin-port", defaultValue = "9121", description = "admin HTTP port (default: ${DEFAULT-VALUE})")
     int adminPort;
 
-    @Option(names = "--nodes", defaultValue = "1",
-            description = "number of redis-server backends (default: ${DEFAULT-VALUE}; whole-keyspace commands such "
-                    + "as KEYS and SCAN need one node until cross-shard merging lands)")
+    @Option(names = "--nodes", defaultValue = "3",
+            description = "number of redis-server backends (default: ${DEFAULT-VALUE})")
     int nodes;
 
     @Spec
