@@ -1,11 +1,15 @@
 package io.cacheproxy.proxy;
 
 import io.cacheproxy.proxy.metrics.ProxyMetrics;
+import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.PoolNode;
 import io.cacheproxy.resp.RespLimits;
 import io.cacheproxy.routing.CommandTable;
 import io.cacheproxy.routing.RouteTable;
 import io.netty.channel.EventLoop;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +28,7 @@ public final class ProxyContext {
     private final long clientOutputBufferLimit;
     private final int maxClients;
     private final Transport transport;
+    private final List<PoolNode> allNodes;
     private final AtomicLong clientIds = new AtomicLong();
     private final ConcurrentHashMap<EventLoop, LoopContext> loops = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;
@@ -39,6 +44,20 @@ public final class ProxyContext {
         this.clientOutputBufferLimit = clientOutputBufferLimit;
         this.maxClients = maxClients;
         this.transport = transport;
+        List<PoolNode> nodes = new ArrayList<>();
+        for (BackendPool pool : routes.targets()) {
+            for (BackendNode node : pool.nodes()) {
+                if (nodes.stream().noneMatch(n -> n.node() == node)) {
+                    nodes.add(new PoolNode(pool, node));
+                }
+            }
+        }
+        this.allNodes = List.copyOf(nodes);
+    }
+
+    /** Every node of every routed pool, once each, in route order then node order. */
+    public List<PoolNode> allNodes() {
+        return allNodes;
     }
 
     public CommandTable commands() {
@@ -106,7 +125,7 @@ public final class ProxyContext {
     public String serverVersion() {
         String lowest = null;
         for (BackendPool pool : routes.targets()) {
-            for (var node : pool.nodes()) {
+            for (BackendNode node : pool.nodes()) {
                 String v = node.serverVersion();
                 if (v != null && (lowest == null || compareVersions(v, lowest) < 0)) {
                     lowest = v;

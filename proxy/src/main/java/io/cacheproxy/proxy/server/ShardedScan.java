@@ -3,15 +3,13 @@ package io.cacheproxy.proxy.server;
 import io.cacheproxy.proxy.ErrorReplies;
 import io.cacheproxy.proxy.LoopContext;
 import io.cacheproxy.proxy.ProxyContext;
-import io.cacheproxy.proxy.upstream.BackendNode;
-import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.PoolNode;
 import io.cacheproxy.proxy.upstream.ReplySink;
 import io.cacheproxy.resp.RespRequest;
 import io.cacheproxy.resp.RespVersion;
 import io.cacheproxy.resp.RespWriter;
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,16 +29,7 @@ final class ShardedScan {
     /** Takes ownership of {@code request}. */
     static void start(ClientHandler client, LoopContext loop, ProxyContext proxy, RespVersion protocol,
                       RespRequest request, PendingReply pending) {
-        List<BackendPool> pools = new ArrayList<>();
-        List<BackendNode> nodes = new ArrayList<>();
-        for (BackendPool pool : proxy.routes().targets()) {
-            for (BackendNode node : pool.nodes()) {
-                if (!nodes.contains(node)) {
-                    pools.add(pool);
-                    nodes.add(node);
-                }
-            }
-        }
+        List<PoolNode> nodes = proxy.allNodes();
         long cursor;
         try {
             cursor = Long.parseUnsignedLong(request.argString(1));
@@ -67,7 +56,7 @@ final class ShardedScan {
         request.release();
         int node = nodeIndex;
         int nodeCount = nodes.size();
-        loop.shared(pools.get(node), nodes.get(node), protocol).send(sub, new ReplySink() {
+        loop.shared(nodes.get(node).pool(), nodes.get(node).node(), protocol).send(sub, new ReplySink() {
             @Override
             public void onReply(ByteBuf reply) {
                 try {
@@ -81,7 +70,7 @@ final class ShardedScan {
                     String next = cursorBulk.toString(StandardCharsets.US_ASCII);
                     long nextNodeCursor = Long.parseUnsignedLong(next.substring(next.indexOf('\n') + 1).trim());
                     if (nextNodeCursor >>> (64 - NODE_BITS) != 0) {
-                        client.completeWithError(pending, ErrorReplies.scanCursorTooLarge(nodes.get(node).name()));
+                        client.completeWithError(pending, ErrorReplies.scanCursorTooLarge(nodes.get(node).node().name()));
                         return;
                     }
                     long clientCursor;

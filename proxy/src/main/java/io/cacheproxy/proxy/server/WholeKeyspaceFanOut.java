@@ -2,13 +2,11 @@ package io.cacheproxy.proxy.server;
 
 import io.cacheproxy.proxy.LoopContext;
 import io.cacheproxy.proxy.ProxyContext;
-import io.cacheproxy.proxy.upstream.BackendNode;
-import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.PoolNode;
 import io.cacheproxy.resp.RespRequest;
 import io.cacheproxy.resp.RespVersion;
 import io.cacheproxy.routing.CommandSpec;
 import io.netty.buffer.ByteBuf;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -47,19 +45,9 @@ final class WholeKeyspaceFanOut {
     /** Takes ownership of {@code request}. */
     static void start(ClientHandler client, LoopContext loop, ProxyContext proxy, RespVersion protocol,
                       RespRequest request, CommandSpec spec, PendingReply pending) {
-        List<BackendPool> pools = new ArrayList<>();
-        List<BackendNode> nodes = new ArrayList<>();
-        for (BackendPool pool : proxy.routes().targets()) {
-            for (BackendNode node : pool.nodes()) {
-                if (!nodes.contains(node)) {
-                    pools.add(pool);
-                    nodes.add(node);
-                }
-            }
-        }
+        List<PoolNode> nodes = proxy.allNodes();
         FanOut.Merge merge = MERGES.get(spec.name());
         if (merge == null) {        // read-only views (INFO, FUNCTION LIST …): the first node answers
-            pools = pools.subList(0, 1);
             nodes = nodes.subList(0, 1);
             merge = FanOut.FIRST;
         }
@@ -67,7 +55,7 @@ final class WholeKeyspaceFanOut {
         ByteBuf content = request.content();
         for (int i = 0; i < nodes.size(); i++) {
             ByteBuf copy = i == nodes.size() - 1 ? content : content.retainedDuplicate();
-            loop.shared(pools.get(i), nodes.get(i), protocol).send(copy, fanOut.part(i));
+            loop.shared(nodes.get(i).pool(), nodes.get(i).node(), protocol).send(copy, fanOut.part(i));
         }
     }
 }
