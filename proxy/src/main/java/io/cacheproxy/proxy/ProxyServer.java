@@ -72,7 +72,13 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Starts a proxy for {@code config}; throws if a port cannot be bound or a pool type is not supported. */
     public static ProxyServer start(ProxyConfig config) throws IOException, InterruptedException {
+        if (config.server().tls().enabled()) {
+            throw new IllegalArgumentException("server.tls.enabled: true (TLS is not built yet; expected: false)");
+        }
         for (PoolConfig pool : config.pools().values()) {
+            if (pool.tls()) {
+                throw new IllegalArgumentException("pools." + pool.name() + ".tls: true (TLS to backends is not built yet; expected: false)");
+            }
             if (pool.type() != PoolType.SHARDED) {
                 throw new IllegalArgumentException("pools." + pool.name() + ".type: " + pool.type()
                         + " (expected: sharded; cluster and sentinel pools are not built yet)");
