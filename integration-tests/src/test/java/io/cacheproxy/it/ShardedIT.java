@@ -126,6 +126,26 @@ class ShardedIT {
     }
 
     @Test
+    void shouldAnswerInfoWithAProxySectionAndTheKeyspaceSummedOverShards() {
+        try (Jedis jedis = client()) {
+            for (int i = 0; i < 60; i++) {
+                jedis.set("i:" + i, "v");
+            }
+            jedis.expire("i:0", 1000);
+            String all = jedis.info();
+            assertThat(all).startsWith("# Proxy\r\n").contains("proxy_nodes:3\r\n").contains("# Server\r\n")
+                    .contains("# Keyspace\r\ndb0:keys=60,expires=1,");
+            String keyspace = jedis.info("keyspace");
+            assertThat(keyspace).doesNotContain("# Proxy").contains("db0:keys=60,expires=1,");
+        }
+        try (RawRedisClient raw = proxy.connect()) {
+            raw.call("HELLO", "3");
+            String info = raw.callString("INFO", "keyspace");
+            assertThat(info).as("RESP3 INFO is a verbatim string").startsWith("=").contains("txt:# Keyspace");
+        }
+    }
+
+    @Test
     void shouldSendOneMgetPerShardForAHundredKeys() {
         try (Jedis jedis = client()) {
             List<String> keys = new ArrayList<>();

@@ -19,7 +19,7 @@ public final class SupportedCommandsDoc {
             CommandKind.KEYED, "Sent to the node owning the key; reply passed back byte for byte. Multi-key commands run when every key shares a node ({hash tags}), else -CROSSSLOT; MGET, MSET, DEL, UNLINK, EXISTS and TOUCH are split per node and merged instead.",
             CommandKind.MOVABLE_KEYS, "Keys found by parsing arguments (numkeys, STREAMS, STORE): run on the keys' node when they share one, else -CROSSSLOT; without keys, on the default pool's first node.",
             CommandKind.KEYLESS, "No keys: answered by a node of the default pool.",
-            CommandKind.WHOLE_KEYSPACE, "Sent to every node and merged: DBSIZE summed, KEYS concatenated, SCAN with a cursor that encodes the node, FLUSHALL/FLUSHDB/SCRIPT/FUNCTION on every node; INFO is the first node's for now.",
+            CommandKind.WHOLE_KEYSPACE, "Sent to every node and merged: DBSIZE summed, KEYS concatenated, SCAN with a cursor that encodes the node, FLUSHALL/FLUSHDB/SCRIPT/FUNCTION on every node; INFO gets a # Proxy section and the keyspace summed over nodes.",
             CommandKind.BLOCKING, "Runs on a connection dedicated to the client, so it stalls nobody else.",
             CommandKind.TRANSACTION, "Runs on a connection dedicated to the client on the node of the transaction's first key; keys on other nodes are refused at queue time and EXEC answers EXECABORT.",
             CommandKind.SUBSCRIBE, "Turns the client connection into a subscriber tunnel to the default pool's first node, where PUBLISH also goes.",

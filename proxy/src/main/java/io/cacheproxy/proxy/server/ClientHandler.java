@@ -246,7 +246,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     private void forwardWholeKeyspace(RespRequest request, CommandSpec spec, PendingReply pending) {
         BackendPool pool = proxy.routes().defaultTarget();
-        if (proxy.routes().targets().size() == 1 && pool.isSingleNode()) {
+        if (proxy.routes().targets().size() == 1 && pool.isSingleNode() && !spec.name().equals("info")) {
             loop.shared(pool, pool.nodes().get(0), session.protocol).send(request.content(), pending);
         } else if (spec.name().equals("scan")) {
             ShardedScan.start(this, loop, proxy, session.protocol, request, pending);

@@ -14,7 +14,7 @@ import java.util.Map;
  * Commands about the whole keyspace, sent to every node of every pool and merged: DBSIZE (sum),
  * KEYS (concatenated), FLUSHALL/FLUSHDB and SCRIPT LOAD/FLUSH/KILL and FUNCTION … (every node, the
  * first node's reply), SCRIPT EXISTS (loaded only where loaded everywhere), RANDOMKEY (the first
- * node that has a key). INFO is answered by the first node for now; SCAN is {@link ShardedScan}.
+ * node that has a key). INFO is {@link InfoMerge}; SCAN is {@link ShardedScan}.
  */
 final class WholeKeyspaceFanOut {
     private static final Map<String, FanOut.Merge> MERGES = Map.ofEntries(
@@ -42,12 +42,29 @@ final class WholeKeyspaceFanOut {
                 || spec.name().equals("function|stats");
     }
 
+    /** INFO with no section, or asking for proxy/all/everything/default, gets the # Proxy section. */
+    private static boolean wantsProxySection(RespRequest request) {
+        if (request.argCount() == 1) {
+            return true;
+        }
+        for (int i = 1; i < request.argCount(); i++) {
+            String section = request.argString(i).toLowerCase(java.util.Locale.ROOT);
+            if (section.equals("proxy") || section.equals("all") || section.equals("everything")
+                    || section.equals("default")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Takes ownership of {@code request}. */
     static void start(ClientHandler client, LoopContext loop, ProxyContext proxy, RespVersion protocol,
                       RespRequest request, CommandSpec spec, PendingReply pending) {
         List<PoolNode> nodes = proxy.allNodes();
         FanOut.Merge merge = MERGES.get(spec.name());
-        if (merge == null) {        // read-only views (INFO, FUNCTION LIST …): the first node answers
+        if (spec.name().equals("info")) {
+            merge = new InfoMerge(proxy, wantsProxySection(request));
+        } else if (merge == null) {        // read-only views (FUNCTION LIST …): the first node answers
             nodes = nodes.subList(0, 1);
             merge = FanOut.FIRST;
         }
