@@ -17,7 +17,7 @@ public final class ErrorReplies {
         return "ERR command '" + command + "' is not allowed through the proxy";
     }
 
-    public static String unknownCommand(String name, int argc, String firstArgs) {
+    public static String unknownCommand(String name, String firstArgs) {
         return "ERR unknown command '" + name + "', with args beginning with: " + firstArgs;
     }
 

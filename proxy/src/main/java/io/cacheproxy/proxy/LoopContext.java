@@ -81,18 +81,4 @@ public final class LoopContext {
     public void requestFinished() {
         pendingRequests--;
     }
-
-    /** Closes every shared connection of this loop (shutdown). */
-    public void closeAll() {
-        List<UpstreamConnection> all = new ArrayList<>();
-        for (UpstreamConnection[] byProtocol : shared.values()) {
-            for (UpstreamConnection c : byProtocol) {
-                if (c != null) {
-                    all.add(c);
-                }
-            }
-        }
-        shared.clear();
-        all.forEach(UpstreamConnection::close);
-    }
 }

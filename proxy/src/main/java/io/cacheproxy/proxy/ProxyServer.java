@@ -56,18 +56,16 @@ public final class ProxyServer implements AutoCloseable {
     private final Channel serverChannel;
     private final AdminServer admin;
     private final HealthChecker health;
-    private final Transport transport;
     private volatile boolean closed;
 
     private ProxyServer(ProxyConfig config, ProxyContext context, EventLoopGroup group, Channel serverChannel,
-                        AdminServer admin, HealthChecker health, Transport transport) {
+                        AdminServer admin, HealthChecker health) {
         this.config = config;
         this.context = context;
         this.group = group;
         this.serverChannel = serverChannel;
         this.admin = admin;
         this.health = health;
-        this.transport = transport;
     }
 
     /** Starts a proxy for {@code config}; throws if a port cannot be bound or a pool type is not supported. */
@@ -143,7 +141,7 @@ public final class ProxyServer implements AutoCloseable {
                 intervals.put(pools.get(pool.name()), pool.health().interval());
                 failures.put(pools.get(pool.name()), pool.health().failuresToEject());
             }
-            health.start(List.copyOf(pools.values()), intervals, failures);
+            health.start(context.allNodes(), intervals, failures);
 
             log.info("cacheproxy listening on {} ({}, {} event loop{}), admin on http://{}", serverChannel.localAddress(),
                     transport.name(), threads, threads == 1 ? "" : "s", admin.address());
@@ -152,7 +150,7 @@ public final class ProxyServer implements AutoCloseable {
                         + "Start the JVM with -Dio.netty.noUnsafe=false (and --sun-misc-unsafe-memory-access=allow on Java 23+)",
                         io.netty.util.internal.PlatformDependent.getUnsafeUnavailabilityCause().getMessage());
             }
-            return new ProxyServer(config, context, group, serverChannel, admin, health, transport);
+            return new ProxyServer(config, context, group, serverChannel, admin, health);
         } catch (IOException | InterruptedException | RuntimeException e) {
             if (admin != null) {
                 admin.close();
@@ -186,16 +184,8 @@ public final class ProxyServer implements AutoCloseable {
         return admin.address();
     }
 
-    public ProxyContext context() {
-        return context;
-    }
-
     public ProxyConfig config() {
         return config;
-    }
-
-    public String transportName() {
-        return transport.name();
     }
 
     /** Graceful stop: no new clients, in-flight requests answered (bounded), then everything closed. */

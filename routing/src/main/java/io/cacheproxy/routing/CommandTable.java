@@ -70,7 +70,6 @@ public final class CommandTable {
 
     private final Map<String, CommandSpec> byName;
     private final NameIndex<Entry> index;
-    private final Map<String, NameIndex<CommandSpec>> subIndexByContainer;
 
     /** A top-level command and, for containers, the index of its subcommands. */
     private record Entry(CommandSpec spec, NameIndex<CommandSpec> subcommands) {
@@ -96,7 +95,6 @@ public final class CommandTable {
         }
         Map<String, NameIndex<CommandSpec>> subIndexes = new HashMap<>();
         subs.forEach((container, subSpecs) -> subIndexes.put(container, new NameIndex<>(subSpecs)));
-        this.subIndexByContainer = subIndexes;
         Map<String, Entry> entries = new HashMap<>();
         top.forEach((name, spec) -> entries.put(name, new Entry(spec, subIndexes.get(name))));
         this.index = new NameIndex<>(entries);
@@ -219,10 +217,5 @@ public final class CommandTable {
     /** Every spec, sorted by name (and so by id). */
     public Collection<CommandSpec> all() {
         return byName.values();
-    }
-
-    /** True when the command has subcommands. */
-    public boolean isContainer(String name) {
-        return subIndexByContainer.containsKey(name);
     }
 }

@@ -62,10 +62,6 @@ public final class HashRing {
         nodeCount = nodeNames.size();
     }
 
-    public int nodeCount() {
-        return nodeCount;
-    }
-
     /** The node owning the key {@code buf[offset, offset+length)}. */
     public int nodeFor(ByteBuf buf, int offset, int length) {
         return nodeForHash(KeyHash.hash(buf, offset, length));

@@ -103,10 +103,6 @@ public final class ProxyMetrics implements AutoCloseable {
         return clientConnections.get();
     }
 
-    public PrometheusMeterRegistry registry() {
-        return registry;
-    }
-
     /** The Prometheus text exposition. */
     public String scrape() {
         return registry.scrape();

@@ -261,7 +261,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private void forwardUnknown(RespRequest request, PendingReply pending) {
         BackendPool pool = proxy.routes().defaultTarget();
         if (!pool.isSingleNode() || proxy.routes().targets().size() > 1) {
-            refuse(request, pending, ErrorReplies.unknownCommand(request.argString(0), request.argCount(), firstArgs(request)));
+            refuse(request, pending, ErrorReplies.unknownCommand(request.argString(0), firstArgs(request)));
             return;
         }
         if (!session.authenticated) {

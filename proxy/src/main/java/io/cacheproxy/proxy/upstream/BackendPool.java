@@ -55,14 +55,4 @@ public final class BackendPool {
     public BackendNode nodeFor(ByteBuf buf, int offset, int length) {
         return nodes.size() == 1 ? nodes.get(0) : nodes.get(ring.nodeFor(buf, offset, length));
     }
-
-    /** True while every node can be reached (a pool without replication needs all of them). */
-    public boolean allNodesUp() {
-        for (BackendNode node : nodes) {
-            if (!node.isUp()) {
-                return false;
-            }
-        }
-        return true;
-    }
 }

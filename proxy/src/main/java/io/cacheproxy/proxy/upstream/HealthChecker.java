@@ -7,7 +7,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -79,18 +78,16 @@ public final class HealthChecker {
         this.loop = loop;
     }
 
-    /** Starts probing; {@code intervals} gives each pool's probe interval and failures-to-eject. */
-    public void start(List<BackendPool> pools, Map<BackendPool, Duration> intervals, Map<BackendPool, Integer> failuresToEject) {
+    /**
+     * Starts probing every node once per tick, the shortest {@code health.interval} of the pools;
+     * {@code failuresToEject} gives each pool's {@code health.failures-to-eject}.
+     */
+    public void start(List<PoolNode> nodes, Map<BackendPool, Duration> intervals, Map<BackendPool, Integer> failuresToEject) {
         loop.loop().execute(() -> {
-            Map<BackendNode, Boolean> seen = new IdentityHashMap<>();
             long tickNanos = Long.MAX_VALUE;
-            for (BackendPool pool : pools) {
-                for (BackendNode node : pool.nodes()) {
-                    if (seen.put(node, Boolean.TRUE) == null) {
-                        probes.add(new Probe(pool, node, failuresToEject.get(pool)));
-                    }
-                }
-                tickNanos = Math.min(tickNanos, intervals.get(pool).toNanos());
+            for (PoolNode node : nodes) {
+                probes.add(new Probe(node.pool(), node.node(), failuresToEject.get(node.pool())));
+                tickNanos = Math.min(tickNanos, intervals.get(node.pool()).toNanos());
             }
             probes.forEach(Probe::run);
             timer = loop.loop().scheduleAtFixedRate(() -> probes.forEach(Probe::run), tickNanos, tickNanos,

@@ -103,11 +103,6 @@ public final class UpstreamConnection {
         return node;
     }
 
-    /** Number of requests written and not yet answered. */
-    public int inflight() {
-        return inflight.size();
-    }
-
     /** True once a dedicated connection has closed: it is never reopened. */
     public boolean isClosed() {
         return state == State.CLOSED;
