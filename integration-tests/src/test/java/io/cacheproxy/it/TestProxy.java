@@ -3,6 +3,7 @@ package io.cacheproxy.it;
 import io.cacheproxy.config.ConfigLoader;
 import io.cacheproxy.config.ProxyConfig;
 import io.cacheproxy.proxy.ProxyServer;
+import io.cacheproxy.resp.LeakCheckExtension;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -29,6 +30,7 @@ public final class TestProxy implements AutoCloseable {
 
     /** Parses {@code yaml} (no environment variables) and starts a proxy. */
     public static TestProxy start(String yaml) {
+        LeakCheckExtension.install();
         ProxyConfig config = ConfigLoader.parse(yaml, Map.of(), "test");
         try {
             return new TestProxy(ProxyServer.start(config), yaml);
@@ -84,8 +86,10 @@ public final class TestProxy implements AutoCloseable {
         }
     }
 
+    /** Stops the proxy, then fails if Netty reported a leaked buffer (of this proxy or an earlier one). */
     @Override
     public void close() {
         server.close();
+        LeakCheckExtension.assertNoLeaksSinceInstall();
     }
 }

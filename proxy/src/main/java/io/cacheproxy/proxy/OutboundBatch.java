@@ -61,6 +61,31 @@ public final class OutboundBatch {
     }
 
     /**
+     * Queues a copy of {@code src[index, index + length)}; {@code src} stays the caller's. Saves the
+     * slice a {@link #write} would need when the bytes are copied into the batch anyway. A message
+     * over {@value #COPY_LIMIT} bytes is still written as a (retained) slice, uncopied.
+     */
+    public void writeCopy(ByteBuf src, int index, int length) {
+        if (length > COPY_LIMIT) {
+            write(src.retainedSlice(index, length));
+            return;
+        }
+        if (batch == null) {
+            int held = single != null ? single.readableBytes() : 0;
+            batch = channel.alloc().directBuffer(Math.max(held + length, single != null ? INITIAL_CAPACITY : 256));
+            if (single != null) {
+                append(batch, single, single.readerIndex(), held);
+                single.release();
+                single = null;
+            }
+        } else if (batch.readableBytes() + length > BATCH_LIMIT) {
+            writeBatch();
+            batch = channel.alloc().directBuffer(INITIAL_CAPACITY);
+        }
+        append(batch, src, index, length);
+    }
+
+    /**
      * Copies {@code src[index, index+length)} to the end of {@code dst}. With both buffers in native
      * memory it is one memory copy; {@code ByteBuf.writeBytes} between two direct buffers instead
      * makes two temporary NIO buffer views per call, which JFR showed as 60% of the proxy's

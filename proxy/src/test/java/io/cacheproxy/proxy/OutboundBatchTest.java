@@ -97,4 +97,37 @@ class OutboundBatchTest {
         assertThat(written(channel)).isEmpty();
         assertThat(channel.finish()).isFalse();
     }
+
+    @Test
+    void shouldCopyWithoutTakingTheSourceAndKeepOrderWithWrittenMessages() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        OutboundBatch batch = new OutboundBatch(channel);
+        ByteBuf source = text("xx+OK\r\n:7\r\nyy");
+        batch.write(text("+first\r\n"));
+        batch.writeCopy(source, 2, 5);
+        batch.writeCopy(source, 7, 4);
+        assertThat(source.refCnt()).as("the source stays the caller's").isEqualTo(1);
+        batch.flush();
+        assertThat(written(channel)).containsExactly("+first\r\n+OK\r\n:7\r\n");
+        source.release();
+        assertThat(channel.finish()).isFalse();
+    }
+
+    @Test
+    void shouldWriteALargeCopyAsARetainedSliceAfterWhatWasBatchedBefore() {
+        EmbeddedChannel channel = new EmbeddedChannel();
+        OutboundBatch batch = new OutboundBatch(channel);
+        String large = "$" + "z".repeat(OutboundBatch.COPY_LIMIT + 1);
+        ByteBuf source = text(large);
+        ByteBuf small = text("+a\r\n");
+        batch.writeCopy(small, 0, 4);
+        small.release();
+        batch.writeCopy(source, 0, large.length());
+        assertThat(source.refCnt()).as("retained by the queued slice").isEqualTo(2);
+        batch.flush();
+        assertThat(written(channel)).containsExactly("+a\r\n", large);
+        assertThat(source.refCnt()).isEqualTo(1);
+        source.release();
+        assertThat(channel.finish()).isFalse();
+    }
 }

@@ -11,9 +11,12 @@ import java.util.List;
  * and nothing is built). The receiver owns each emitted buffer and must release it. A RESP3 push reply
  * (first byte {@code '>'}) is emitted like any other; the consumer tells them apart by that byte.
  *
+ * <p>A subclass can take each reply where it lies instead, without the slice: override
+ * {@link #onReply}.
+ *
  * <p>After a {@link RespProtocolException} the decoder discards all further input and emits nothing.
  */
-public final class RespReplyDecoder extends ByteToMessageDecoder {
+public class RespReplyDecoder extends ByteToMessageDecoder {
 
     private final RespReplyScanner scanner;
     private boolean failed;
@@ -34,14 +37,24 @@ public final class RespReplyDecoder extends ByteToMessageDecoder {
                 if (n < 0) {
                     return;
                 }
-                out.add(in.retainedSlice(in.readerIndex(), n));
+                int index = in.readerIndex();
                 in.skipBytes(n);
+                onReply(in, index, n, out);
             }
         } catch (RespProtocolException e) {
             failed = true;
             in.skipBytes(in.readableBytes());
             throw e;
         }
+    }
+
+    /**
+     * One complete reply: {@code in[index, index + length)}. The bytes stay valid only until this
+     * method returns and {@code in} stays owned by the decoder: keep them with
+     * {@code in.retainedSlice(index, length)} or copy them. By default the retained slice is emitted.
+     */
+    protected void onReply(ByteBuf in, int index, int length, List<Object> out) {
+        out.add(in.retainedSlice(index, length));
     }
 
     @Override

@@ -54,6 +54,20 @@ public final class LeakCheckExtension implements BeforeEachCallback, AfterEachCa
         assertNoLeaks(2);
     }
 
+    /**
+     * Starts listening for leaks, for code that checks at points of its own with
+     * {@link #assertNoLeaksSinceInstall()} rather than around each test (the integration tests check
+     * each proxy after it stops, when every buffer it held should be released).
+     */
+    public static void install() {
+        // the static initializer has run: nothing else to do
+    }
+
+    /** Fails if Netty has reported a leak since {@link #install()} or the previous check. */
+    public static void assertNoLeaksSinceInstall() {
+        assertNoLeaks(3);
+    }
+
     /** Runs {@code body}, then fails if a leak is reported; used to show the check itself works. */
     static void assertNoLeaks(Runnable body, int gcRounds) {
         flush(1);

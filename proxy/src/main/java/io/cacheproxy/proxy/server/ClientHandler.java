@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * rest to the owning node, and writes replies back in request order.
  *
  * <p><b>Ordering.</b> Every request gets a {@link PendingReply} at the tail of {@link #queue}; replies
- * complete in any order (different nodes, local answers) and {@link #drain()} writes the completed
+ * complete in any order (different nodes, local answers) and {@link #drain(boolean)} writes the completed
  * head of the queue. Writes are flushed once per event-loop pass by the loop's
  * {@link OutboundFlusher}.
  *
@@ -508,20 +508,45 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             tunnelReply.reply = tunnelReply.reply == null ? message
                     : io.netty.buffer.Unpooled.wrappedBuffer(tunnelReply.reply, message);
         }
-        drain();
+        drain(false);
     }
 
     void complete(PendingReply pending, ByteBuf reply) {
-        pending.reply = reply;
         pending.done = true;
         loop.stats().record(pending.commandId, isError(reply), System.nanoTime() - pending.startNanos);
         if (closed) {
+            // The client is gone and its queue may already be released: nobody else would free this.
+            reply.release();
             releasePending();
             return;
         }
+        pending.reply = reply;
         if (queue.peek() == pending) {
-            drain();
+            drain(false);
         }
+    }
+
+    /**
+     * An upstream reply that lies in {@code in[index, index + length)} (not ours; see
+     * {@link io.cacheproxy.proxy.upstream.ReplySink#onReply(ByteBuf, int, int)}). At the head of the
+     * queue, the common case, it is copied straight to the client's output; otherwise it waits as a
+     * retained slice.
+     */
+    void complete(PendingReply pending, ByteBuf in, int index, int length) {
+        if (closed || pending == tunnelReply || queue.peek() != pending) {
+            complete(pending, in.retainedSlice(index, length));
+            return;
+        }
+        pending.done = true;
+        byte type = in.getByte(index);
+        loop.stats().record(pending.commandId, type == '-' || type == '!', System.nanoTime() - pending.startNanos);
+        queue.poll();
+        loop.requestFinished();
+        if (!pending.silent) {
+            out.writeCopy(in, index, length);
+        }
+        afterWrite(pending);
+        drain(!pending.silent);
     }
 
     void completeWithError(PendingReply pending, String error) {
@@ -535,9 +560,12 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         return type == '-' || type == '!';
     }
 
-    /** Writes every completed reply at the head of the queue, in order. */
-    private void drain() {
-        boolean wrote = false;
+    /**
+     * Writes every completed reply at the head of the queue, in order.
+     *
+     * @param wrote whether the caller has just written a reply itself
+     */
+    private void drain(boolean wrote) {
         PendingReply head;
         while ((head = queue.peek()) != null) {
             if (head == tunnelReply) {
@@ -598,7 +626,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private void markForFlush() {
         if (!flushMarked) {
             flushMarked = true;
-            loop.flusher().mark(flushTask);
+            loop.flusher().flushThisPass(flushTask);
         }
     }
 

@@ -37,6 +37,11 @@ final class PendingReply implements ReplySink {
     }
 
     @Override
+    public void onReply(ByteBuf in, int index, int length) {
+        client.complete(this, in, index, length);
+    }
+
+    @Override
     public void onFailure(String error) {
         client.completeWithError(this, error);
     }

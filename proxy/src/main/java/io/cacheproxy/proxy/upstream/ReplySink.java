@@ -12,6 +12,15 @@ public interface ReplySink {
     /** Takes ownership of {@code reply}: the exact bytes of one RESP reply. */
     void onReply(ByteBuf reply);
 
+    /**
+     * The reply is {@code in[index, index + length)}, valid only during this call and not owned by
+     * the sink: a sink that keeps it retains a slice or copies it. By default it keeps a retained
+     * slice and calls {@link #onReply(ByteBuf)}.
+     */
+    default void onReply(ByteBuf in, int index, int length) {
+        onReply(in.retainedSlice(index, length));
+    }
+
     /** The backend could not answer; {@code error} is the error reply text without the leading '-'. */
     void onFailure(String error);
 

@@ -13,7 +13,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -163,7 +162,7 @@ public final class UpstreamConnection {
     private void markForFlush() {
         if (!flushMarked) {
             flushMarked = true;
-            flusher.mark(flushTask);
+            flusher.flushNextPass(flushTask);
         }
     }
 
@@ -190,7 +189,7 @@ public final class UpstreamConnection {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new RespReplyDecoder(settings.replyLimits()), new ReplyHandler());
+                        ch.pipeline().addLast(new ReplyReader());
                     }
                 });
         ChannelFuture future = bootstrap.connect(node.host(), node.port());
@@ -305,33 +304,47 @@ public final class UpstreamConnection {
         }
     }
 
-    private final class ReplyHandler extends ChannelInboundHandlerAdapter {
+    /**
+     * Frames replies and hands each to the oldest sink where it lies in the read buffer, so that a
+     * reply the client can take at once is copied to it without a slice being made.
+     */
+    private final class ReplyReader extends RespReplyDecoder {
+        private ChannelHandlerContext ctx;
+
+        ReplyReader() {
+            super(settings.replyLimits());
+        }
+
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ByteBuf reply = (ByteBuf) msg;
-            boolean push = reply.getByte(reply.readerIndex()) == '>';
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        protected void onReply(ByteBuf in, int index, int length, List<Object> out) {
+            boolean push = in.getByte(index) == '>';
             if (tunnel != null && (push || inflight.isEmpty())) {
-                tunnel.onMessage(reply);
+                tunnel.onMessage(in.retainedSlice(index, length));
                 return;
             }
             if (push) {
                 // Invalidation pushes are handled by the near cache (later); others have no reader.
-                reply.release();
                 return;
             }
             ReplySink sink = inflight.poll();
             if (sink == null) {
-                reply.release();
                 log.error("pool {}, node {}: reply with no request pending; closing the connection",
                         node.pool(), node.name());
+                in.skipBytes(in.readableBytes());
                 ctx.close();
                 return;
             }
-            sink.onReply(reply);
+            sink.onReply(in, index, length);
         }
 
         @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            super.channelInactive(ctx);
             onClosed();
         }
 
