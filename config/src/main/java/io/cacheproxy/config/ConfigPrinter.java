@@ -113,6 +113,7 @@ public final class ConfigPrinter {
         n.putObject("health")
                 .put("interval", Durations.format(p.health().interval()))
                 .put("failures-to-eject", p.health().failuresToEject());
+        n.put("blocking-connections", p.blockingConnections());
         if (p.password() != null) {
             n.put("password", MASK);
         }

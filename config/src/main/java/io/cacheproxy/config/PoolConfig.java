@@ -20,6 +20,10 @@ import java.util.regex.Pattern;
  *                      number of nodes, and 1 for cluster and sentinel pools
  * @param timeouts      {@code timeouts}: connect and command deadlines
  * @param health        {@code health}: probes and ejection
+ * @param blockingConnections {@code blocking-connections}: connections to each node that this proxy
+ *                      opens for blocking commands (BLPOP, XREAD BLOCK, WAIT ...), over all its
+ *                      event loops, in use or idle; a blocking command beyond them is refused with
+ *                      an error; default {@value #DEFAULT_BLOCKING_CONNECTIONS}; >= 1
  * @param password      {@code password}: sent with {@code AUTH} to every node; null (or empty in
  *                      the file) = none
  * @param tls           {@code tls}: connect to the nodes with TLS; default false
@@ -29,7 +33,11 @@ import java.util.regex.Pattern;
  */
 public record PoolConfig(String name, PoolType type, List<HostAndPort> nodes, HashingConfig hashing,
                          ReplicationConfig replication, TimeoutsConfig timeouts, HealthConfig health,
-                         String password, boolean tls, AdminCommands adminCommands, String masterName) {
+                         int blockingConnections, String password, boolean tls, AdminCommands adminCommands,
+                         String masterName) {
+
+    /** {@code blocking-connections} when the file leaves it out. */
+    public static final int DEFAULT_BLOCKING_CONNECTIONS = 256;
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]+");
 
@@ -55,6 +63,7 @@ public record PoolConfig(String name, PoolType type, List<HostAndPort> nodes, Ha
             Integer first = seen.putIfAbsent(node.toString().toLowerCase(Locale.ROOT), i);
             v.require(first == null, "nodes[" + i + "]", node, "each node once (nodes[" + first + "] is the same)");
         }
+        v.require(blockingConnections >= 1, "blocking-connections", blockingConnections, ">= 1");
         if (type == PoolType.SHARDED) {
             v.require(nodes.isEmpty() || replication.factor() <= nodes.size(), "replication.factor",
                     replication.factor(), "<= " + nodes.size() + ", the number of nodes");
@@ -73,7 +82,8 @@ public record PoolConfig(String name, PoolType type, List<HostAndPort> nodes, Ha
     /** A sharded pool of {@code nodes} with every other key at its default. */
     public static PoolConfig of(String name, List<HostAndPort> nodes) {
         return new PoolConfig(name, PoolType.SHARDED, nodes, HashingConfig.defaults(), ReplicationConfig.defaults(),
-                TimeoutsConfig.defaults(), HealthConfig.defaults(), null, false, AdminCommands.DENY, null);
+                TimeoutsConfig.defaults(), HealthConfig.defaults(), DEFAULT_BLOCKING_CONNECTIONS, null, false,
+                AdminCommands.DENY, null);
     }
 
     /** Whether {@code name} may name a pool: letters, digits, {@code -} and {@code _}. */
@@ -82,13 +92,13 @@ public record PoolConfig(String name, PoolType type, List<HostAndPort> nodes, Ha
     }
 
     public PoolConfig withReplication(ReplicationConfig newReplication) {
-        return new PoolConfig(name, type, nodes, hashing, newReplication, timeouts, health, password, tls,
-                adminCommands, masterName);
+        return new PoolConfig(name, type, nodes, hashing, newReplication, timeouts, health, blockingConnections,
+                password, tls, adminCommands, masterName);
     }
 
     public PoolConfig withNodes(List<HostAndPort> newNodes) {
-        return new PoolConfig(name, type, newNodes, hashing, replication, timeouts, health, password, tls,
-                adminCommands, masterName);
+        return new PoolConfig(name, type, newNodes, hashing, replication, timeouts, health, blockingConnections,
+                password, tls, adminCommands, masterName);
     }
 
     /** Keeps the password out of logs. */
@@ -96,6 +106,7 @@ public record PoolConfig(String name, PoolType type, List<HostAndPort> nodes, Ha
     public String toString() {
         return "PoolConfig[name=" + name + ", type=" + type + ", nodes=" + nodes + ", hashing=" + hashing
                 + ", replication=" + replication + ", timeouts=" + timeouts + ", health=" + health
+                + ", blockingConnections=" + blockingConnections
                 + ", password=" + (password == null ? "null" : "****") + ", tls=" + tls
                 + ", adminCommands=" + adminCommands + ", masterName=" + masterName + "]";
     }

@@ -169,6 +169,7 @@ final class TreeMapper {
         ReplicationConfig replication = replication(section(p, "replication"));
         TimeoutsConfig timeouts = timeouts(section(p, "timeouts"));
         HealthConfig health = health(section(p, "health"));
+        int blockingConnections = integer(p, "blocking-connections", PoolConfig.DEFAULT_BLOCKING_CONNECTIONS);
         String password = string(p, "password", null);
         boolean tls = bool(p, "tls", false);
         AdminCommands adminCommands = AdminCommands.fromConfigName(
@@ -183,8 +184,8 @@ final class TreeMapper {
         if (hasErrorAt(p.pathOf("type")) || hasErrorAt(p.pathOf("nodes"))) {
             return null;
         }
-        return build(p, () -> new PoolConfig(name, type, nodes, hashing, replication, timeouts, health, password,
-                tls, adminCommands, masterName), null);
+        return build(p, () -> new PoolConfig(name, type, nodes, hashing, replication, timeouts, health,
+                blockingConnections, password, tls, adminCommands, masterName), null);
     }
 
     private List<HostAndPort> nodes(Section p) {

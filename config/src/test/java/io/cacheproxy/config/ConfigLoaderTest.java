@@ -118,6 +118,7 @@ class ConfigLoaderTest {
         assertThat(main.hashing().vnodes()).isEqualTo(160);
         assertThat(main.timeouts()).isEqualTo(new TimeoutsConfig(Duration.ofSeconds(1), Duration.ofSeconds(1)));
         assertThat(main.health()).isEqualTo(new HealthConfig(Duration.ofMillis(500), 3));
+        assertThat(main.blockingConnections()).isEqualTo(256);
         assertThat(main.adminCommands()).isEqualTo(AdminCommands.DENY);
         assertThat(c.routes()).containsExactly(RouteConfig.defaultRoute("main"));
         assertThat(c.l1()).isEqualTo(new L1Config(true, 268_435_456L, Duration.ofSeconds(30), new HotKeysConfig(20)));
@@ -225,7 +226,8 @@ class ConfigLoaderTest {
                 """)).containsExactly(
                 new ConfigError("pools.main.replication.factr", null, "unknown key; did you mean `factor`?"),
                 new ConfigError("pools.main.colour", null, "unknown key; expected one of: type, nodes, hashing,"
-                        + " replication, timeouts, health, password, tls, admin-commands, master-name"),
+                        + " replication, timeouts, health, blocking-connections, password, tls, admin-commands,"
+                        + " master-name"),
                 new ConfigError("routes[0].prefx", null, "unknown key; did you mean `prefix`?"),
                 new ConfigError("pool", null, "unknown key; did you mean `pools`?"));
     }
@@ -330,6 +332,30 @@ class ConfigLoaderTest {
                   main: {type: cluster, nodes: [127.0.0.1:7001, 127.0.0.1:7002], replication: {factor: 2}}
                 """)).containsExactly(new ConfigError("pools.main.replication.factor", "2",
                 "expected: 1 for a cluster pool, where Redis does the replication"));
+    }
+
+    @Test
+    void shouldReadBlockingConnections() {
+        ProxyConfig c = parse("""
+                pools:
+                  main: {nodes: [127.0.0.1:7001], blocking-connections: 16}
+                  one: {nodes: [127.0.0.1:7002], blocking-connections: 1}
+                """);
+        assertThat(c.pool("main").blockingConnections()).isEqualTo(16);
+        assertThat(c.pool("one").blockingConnections()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldRejectBlockingConnectionsBelowOneOrNotANumber() {
+        assertThat(errorsOf("""
+                pools:
+                  main: {nodes: [127.0.0.1:7001], blocking-connections: 0}
+                  other: {nodes: [127.0.0.1:7002], blocking-connections: lots}
+                  third: {nodes: [127.0.0.1:7003], blocking-connections: -3}
+                """)).containsExactly(
+                new ConfigError("pools.main.blocking-connections", "0", "expected: >= 1"),
+                new ConfigError("pools.other.blocking-connections", "lots", "expected: a whole number"),
+                new ConfigError("pools.third.blocking-connections", "-3", "expected: >= 1"));
     }
 
     @Test

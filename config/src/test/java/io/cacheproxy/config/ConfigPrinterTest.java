@@ -14,7 +14,7 @@ class ConfigPrinterTest {
     private static ProxyConfig masked(ProxyConfig config) {
         Map<String, PoolConfig> pools = new LinkedHashMap<>();
         config.pools().forEach((name, p) -> pools.put(name, new PoolConfig(p.name(), p.type(), p.nodes(), p.hashing(),
-                p.replication(), p.timeouts(), p.health(), p.password() == null ? null : ConfigPrinter.MASK, p.tls(),
+                p.replication(), p.timeouts(), p.health(), p.blockingConnections(), p.password() == null ? null : ConfigPrinter.MASK, p.tls(),
                 p.adminCommands(), p.masterName())));
         List<UserConfig> users = config.auth().users().stream()
                 .map(u -> new UserConfig(u.name(), ConfigPrinter.MASK, u.commands(), u.keys()))
@@ -89,6 +89,7 @@ class ConfigPrinterTest {
                     health:
                       interval: 500ms
                       failures-to-eject: 3
+                    blocking-connections: 256
                     tls: false
                     admin-commands: deny
                 routes:
@@ -112,7 +113,7 @@ class ConfigPrinterTest {
         PoolConfig odd = new PoolConfig("odd", PoolType.SENTINEL, List.of(HostAndPort.of("::1", 26379),
                 HostAndPort.of("sentinel-1", 26379)), new HashingConfig(7), new ReplicationConfig(1, WriteAck.MAJORITY,
                 ReadFrom.ANY), new TimeoutsConfig(Duration.ofMillis(1500), Duration.ofMinutes(2)),
-                new HealthConfig(Duration.ofNanos(1500), 1), "pw", true, AdminCommands.PASS, "true");
+                new HealthConfig(Duration.ofNanos(1500), 1), 3, "pw", true, AdminCommands.PASS, "true");
         PoolConfig main = PoolConfig.of("main", List.of(HostAndPort.of("127.0.0.1", 7001)));
         Map<String, PoolConfig> pools = new LinkedHashMap<>();
         pools.put("main", main);

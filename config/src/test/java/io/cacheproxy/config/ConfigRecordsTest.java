@@ -97,7 +97,7 @@ class ConfigRecordsTest {
     @Test
     void shouldKeepPasswordsOutOfToString() {
         PoolConfig pool = new PoolConfig("main", PoolType.SHARDED, THREE_NODES, HashingConfig.defaults(),
-                ReplicationConfig.defaults(), TimeoutsConfig.defaults(), HealthConfig.defaults(), "hunter2", false,
+                ReplicationConfig.defaults(), TimeoutsConfig.defaults(), HealthConfig.defaults(), 256, "hunter2", false,
                 AdminCommands.DENY, null);
         UserConfig user = UserConfig.of("app", "hunter2");
 
@@ -109,7 +109,7 @@ class ConfigRecordsTest {
     @Test
     void shouldTreatAnEmptyPoolPasswordAsNone() {
         PoolConfig pool = new PoolConfig("main", PoolType.SHARDED, THREE_NODES, HashingConfig.defaults(),
-                ReplicationConfig.defaults(), TimeoutsConfig.defaults(), HealthConfig.defaults(), "", false,
+                ReplicationConfig.defaults(), TimeoutsConfig.defaults(), HealthConfig.defaults(), 256, "", false,
                 AdminCommands.DENY, null);
         assertThat(pool.password()).isNull();
     }

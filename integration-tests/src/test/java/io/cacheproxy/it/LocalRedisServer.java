@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +25,10 @@ public final class LocalRedisServer implements RedisFixture {
     private static final int START_ATTEMPTS = 3;
 
     private final String executable;
+    /** Extra {@code redis-server} options, e.g. {@code --replicaof 127.0.0.1 6379}. */
+    private final List<String> extraArgs;
+    /** For a sentinel: the lines of its config file (Sentinel needs a writable one); else null. */
+    private final List<String> sentinelConfig;
     private Path dir;
     private int port;
     private Process process;
@@ -32,10 +37,38 @@ public final class LocalRedisServer implements RedisFixture {
     private Thread shutdownHook;
 
     public LocalRedisServer() {
+        this(List.of(), null);
+    }
+
+    private LocalRedisServer(List<String> extraArgs, List<String> sentinelConfig) {
         this.executable = findOnPath("redis-server");
         if (executable == null) {
             throw new IllegalStateException("no executable 'redis-server' on PATH (" + System.getenv("PATH") + ")");
         }
+        this.extraArgs = List.copyOf(extraArgs);
+        this.sentinelConfig = sentinelConfig == null ? null : List.copyOf(sentinelConfig);
+    }
+
+    /** A server started with extra options, e.g. {@code replicaOf(master)}'s. */
+    public static LocalRedisServer withArgs(String... args) {
+        return new LocalRedisServer(List.of(args), null);
+    }
+
+    /** A replica of {@code master} (which must run already). */
+    public static LocalRedisServer replicaOf(RedisFixture master) {
+        return withArgs("--replicaof", master.host(), Integer.toString(master.port()));
+    }
+
+    /**
+     * A Redis Sentinel monitoring {@code master} as {@code masterName}, with a quorum of
+     * {@code quorum} and fast failure detection (1 s down-after, 3 s failover timeout).
+     */
+    public static LocalRedisServer sentinel(String masterName, RedisFixture master, int quorum) {
+        return new LocalRedisServer(List.of(), List.of(
+                "sentinel monitor " + masterName + " " + master.host() + " " + master.port() + " " + quorum,
+                "sentinel down-after-milliseconds " + masterName + " 1000",
+                "sentinel failover-timeout " + masterName + " 3000",
+                "sentinel parallel-syncs " + masterName + " 1"));
     }
 
     /** Whether {@code redis-server} is on {@code PATH}. */
@@ -90,13 +123,23 @@ public final class LocalRedisServer implements RedisFixture {
 
     private void launch() {
         Path log = dir.resolve("redis-" + (++launches) + ".log");
-        ProcessBuilder builder = new ProcessBuilder(List.of(executable,
-                "--port", Integer.toString(port),
-                "--bind", HOST,
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", dir.toString(),
-                "--logfile", log.toString()))
+        List<String> command = new ArrayList<>();
+        command.add(executable);
+        if (sentinelConfig != null) {
+            Path conf = dir.resolve("sentinel.conf");
+            try {
+                Files.write(conf, sentinelConfig, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            command.addAll(List.of(conf.toString(), "--sentinel"));
+        } else {
+            command.addAll(List.of("--save", "", "--appendonly", "no"));
+        }
+        command.addAll(List.of("--port", Integer.toString(port), "--bind", HOST,
+                "--dir", dir.toString(), "--logfile", log.toString()));
+        command.addAll(extraArgs);
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("stdout-" + launches + ".txt").toFile());
         try {

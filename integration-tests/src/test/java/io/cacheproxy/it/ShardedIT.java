@@ -170,4 +170,23 @@ class ShardedIT {
             }
         }
     }
+
+    @Test
+    void shouldDeliverShardChannelMessagesWhateverNodeTheChannelHashesTo() {
+        try (RawRedisClient subscriber = proxy.connect(); RawRedisClient publisher = proxy.connect()) {
+            for (int i = 0; i < 10; i++) {
+                String channel = "shard:ch:" + i;
+                assertThat(subscriber.callString("SSUBSCRIBE", channel))
+                        .isEqualTo("*3\r\n$10\r\nssubscribe\r\n$" + channel.length() + "\r\n" + channel + "\r\n:" + (i + 1) + "\r\n");
+            }
+            for (int i = 0; i < 10; i++) {
+                String channel = "shard:ch:" + i;
+                assertThat(publisher.callString("SPUBLISH", channel, "m" + i)).as(channel).isEqualTo(":1\r\n");
+                assertThat(subscriber.readString()).isEqualTo("*3\r\n$8\r\nsmessage\r\n$" + channel.length() + "\r\n"
+                        + channel + "\r\n$2\r\nm" + i + "\r\n");
+            }
+            assertThat(publisher.callString("PUBSUB", "SHARDNUMSUB", "shard:ch:7"))
+                    .isEqualTo("*2\r\n$10\r\nshard:ch:7\r\n:1\r\n");
+        }
+    }
 }

@@ -13,12 +13,14 @@ public final class ErrorReplies {
         return "ERR backend unavailable: pool " + pool + ", node " + node;
     }
 
-    public static String notAllowed(String command) {
-        return "ERR command '" + command + "' is not allowed through the proxy";
+    /** A blocking command while every connection the pool allows for them to the node is taken. */
+    public static String tooManyBlockingCommands(String pool, String node, int limit) {
+        return "ERR too many blocking commands in flight: pool " + pool + ", node " + node + " has all " + limit
+                + " of its blocking connections busy (pools." + pool + ".blocking-connections)";
     }
 
-    public static String unknownCommand(String name, String firstArgs) {
-        return "ERR unknown command '" + name + "', with args beginning with: " + firstArgs;
+    public static String notAllowed(String command) {
+        return "ERR command '" + command + "' is not allowed through the proxy";
     }
 
     public static String unknownSubcommand(String sub, String container) {

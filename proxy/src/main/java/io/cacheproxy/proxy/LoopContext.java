@@ -3,6 +3,7 @@ package io.cacheproxy.proxy;
 import io.cacheproxy.proxy.metrics.CommandStats;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.BlockingConnections;
 import io.cacheproxy.proxy.upstream.UpstreamConnection;
 import io.cacheproxy.resp.RespVersion;
 import io.netty.channel.EventLoop;
@@ -11,9 +12,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 
 /**
- * What one event loop owns: its {@link OutboundFlusher} and its shared connections to every backend
- * node, one per protocol version (opened lazily). Clients served by this loop use only these, so
- * the data path takes no locks and makes no thread hops.
+ * What one event loop owns: its {@link OutboundFlusher}, its shared connections to every backend
+ * node, one per protocol version (opened lazily), and its {@link BlockingConnections}. Clients
+ * served by this loop use only these, so the data path takes no locks and makes no thread hops.
  *
  * <p>Confined to its event loop.
  */
@@ -21,6 +22,7 @@ public final class LoopContext {
     private final OutboundFlusher flusher;
     private final Transport transport;
     private final IdentityHashMap<BackendNode, UpstreamConnection[]> shared = new IdentityHashMap<>();
+    private final BlockingConnections blockingConnections;
     private long pendingRequests;
 
     private final CommandStats stats;
@@ -29,6 +31,7 @@ public final class LoopContext {
         this.flusher = new OutboundFlusher(loop);
         this.transport = transport;
         this.stats = stats;
+        this.blockingConnections = new BlockingConnections(flusher, transport);
     }
 
     /** This loop's command counters and latencies. */
@@ -64,7 +67,15 @@ public final class LoopContext {
         return connection;
     }
 
-    /** A new connection to {@code node} for one client's exclusive use; the caller closes it. */
+    /** This loop's connections for blocking commands, lent to one client at a time. */
+    public BlockingConnections blockingConnections() {
+        return blockingConnections;
+    }
+
+    /**
+     * A new connection to {@code node} for one client's exclusive use (a transaction, a
+     * subscription); the caller closes it.
+     */
     public UpstreamConnection dedicated(BackendPool pool, BackendNode node, RespVersion protocol) {
         return new UpstreamConnection(node, protocol, pool.settings(), flusher, transport, true);
     }

@@ -1,6 +1,7 @@
 package io.cacheproxy.proxy;
 
 import io.cacheproxy.proxy.metrics.ProxyMetrics;
+import io.cacheproxy.proxy.server.ModuleCommands;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
 import io.cacheproxy.proxy.upstream.PoolNode;
@@ -30,6 +31,7 @@ public final class ProxyContext {
     private final Transport transport;
     private final List<PoolNode> allNodes;
     private final AtomicLong clientIds = new AtomicLong();
+    private final ModuleCommands moduleCommands = new ModuleCommands();
     private final ConcurrentHashMap<EventLoop, LoopContext> loops = new ConcurrentHashMap<>();
     private volatile boolean shuttingDown;
 
@@ -62,6 +64,11 @@ public final class ProxyContext {
 
     public CommandTable commands() {
         return commands;
+    }
+
+    /** Commands the table lacks, as the backends' COMMAND INFO described them. */
+    public ModuleCommands moduleCommands() {
+        return moduleCommands;
     }
 
     public RouteTable<BackendPool> routes() {

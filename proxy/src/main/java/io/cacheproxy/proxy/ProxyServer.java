@@ -13,6 +13,7 @@ import io.cacheproxy.proxy.server.ClientHandler;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
 import io.cacheproxy.proxy.upstream.HealthChecker;
+import io.cacheproxy.proxy.upstream.SentinelWatcher;
 import io.cacheproxy.proxy.upstream.UpstreamSettings;
 import io.cacheproxy.resp.RespLimits;
 import io.cacheproxy.resp.RespRequestDecoder;
@@ -56,16 +57,18 @@ public final class ProxyServer implements AutoCloseable {
     private final Channel serverChannel;
     private final AdminServer admin;
     private final HealthChecker health;
+    private final List<SentinelWatcher> watchers;
     private volatile boolean closed;
 
     private ProxyServer(ProxyConfig config, ProxyContext context, EventLoopGroup group, Channel serverChannel,
-                        AdminServer admin, HealthChecker health) {
+                        AdminServer admin, HealthChecker health, List<SentinelWatcher> watchers) {
         this.config = config;
         this.context = context;
         this.group = group;
         this.serverChannel = serverChannel;
         this.admin = admin;
         this.health = health;
+        this.watchers = List.copyOf(watchers);
     }
 
     /** Starts a proxy for {@code config}; throws if a port cannot be bound or a pool type is not supported. */
@@ -77,9 +80,9 @@ public final class ProxyServer implements AutoCloseable {
             if (pool.tls()) {
                 throw new IllegalArgumentException("pools." + pool.name() + ".tls: true (TLS to backends is not built yet; expected: false)");
             }
-            if (pool.type() != PoolType.SHARDED) {
-                throw new IllegalArgumentException("pools." + pool.name() + ".type: " + pool.type()
-                        + " (expected: sharded; cluster and sentinel pools are not built yet)");
+            if (pool.type() == PoolType.CLUSTER) {
+                throw new IllegalArgumentException("pools." + pool.name() + ".type: cluster"
+                        + " (expected: sharded or sentinel; cluster pools are not built yet)");
             }
         }
         Transport transport = Transport.choose(config.server().transport());
@@ -89,10 +92,11 @@ public final class ProxyServer implements AutoCloseable {
         CommandTable commandTable = CommandTable.standard();
         ProxyMetrics metrics = new ProxyMetrics(commandTable.all().stream().map(CommandSpec::name).toList());
         AdminServer admin = null;
+        List<SentinelWatcher> watchers = new ArrayList<>();
         try {
             Map<String, BackendPool> pools = new LinkedHashMap<>();
             for (PoolConfig pool : config.pools().values()) {
-                BackendPool backendPool = buildPool(pool);
+                BackendPool backendPool = buildPool(pool, watchers);
                 backendPool.nodes().forEach(metrics::registerBackend);
                 pools.put(pool.name(), backendPool);
             }
@@ -150,8 +154,9 @@ public final class ProxyServer implements AutoCloseable {
                         + "Start the JVM with -Dio.netty.noUnsafe=false (and --sun-misc-unsafe-memory-access=allow on Java 23+)",
                         io.netty.util.internal.PlatformDependent.getUnsafeUnavailabilityCause().getMessage());
             }
-            return new ProxyServer(config, context, group, serverChannel, admin, health);
+            return new ProxyServer(config, context, group, serverChannel, admin, health, watchers);
         } catch (IOException | InterruptedException | RuntimeException e) {
+            watchers.forEach(SentinelWatcher::close);
             if (admin != null) {
                 admin.close();
             }
@@ -161,15 +166,29 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
-    private static BackendPool buildPool(PoolConfig pool) {
+    /**
+     * The pool's nodes: the configured shards, or for a sentinel pool one node at the master the
+     * sentinels name, which a {@link SentinelWatcher} (added to {@code watchers}) then moves.
+     */
+    private static BackendPool buildPool(PoolConfig pool, List<SentinelWatcher> watchers) {
         List<BackendNode> nodes = new ArrayList<>();
-        for (HostAndPort node : pool.nodes()) {
-            nodes.add(new BackendNode(pool.name(), node.host(), node.port()));
+        if (pool.type() == PoolType.SENTINEL) {
+            SentinelWatcher watcher = SentinelWatcher.create(pool.name(), pool.masterName(), pool.nodes(),
+                    pool.timeouts().connect());
+            watchers.add(watcher);
+            HostAndPort master = watcher.master();
+            BackendNode node = new BackendNode(pool.name(), master.host(), master.port());
+            watcher.follow(node);
+            nodes.add(node);
+        } else {
+            for (HostAndPort node : pool.nodes()) {
+                nodes.add(new BackendNode(pool.name(), node.host(), node.port()));
+            }
         }
         RespLimits replyLimits = new RespLimits(RespLimits.DEFAULTS.maxBulkLength(), RespLimits.DEFAULTS.maxArgs(),
                 RespLimits.DEFAULTS.maxInlineLength(), 1024);
         UpstreamSettings settings = new UpstreamSettings(pool.timeouts().connect(), pool.timeouts().command(),
-                pool.password(), replyLimits);
+                pool.password(), replyLimits, pool.blockingConnections());
         return new BackendPool(pool.name(), nodes, pool.hashing().vnodes(), settings,
                 pool.adminCommands() == AdminCommands.PASS);
     }
@@ -207,6 +226,7 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
         health.stop();
+        watchers.forEach(SentinelWatcher::close);
         admin.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         context.metrics().close();

@@ -60,6 +60,13 @@ public final class CommandTable {
     static final Set<String> SUBSCRIBE = Set.of(
             "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe");
 
+    /**
+     * Publishing to a shard channel. Every subscription, shard channels included, lives on the
+     * default pool's first node, where publishers and subscribers on any proxy meet; so SPUBLISH goes
+     * there like PUBLISH instead of to its channel's owner on the ring.
+     */
+    static final Set<String> PUBLISH_TO_SUBSCRIBERS_NODE = Set.of("spublish");
+
     /** Commands of Redis 7.2 that the 7.0 {@code COMMAND} dump lacks: name, arity, flags, first, last, step, categories. */
     static final List<String> NEWER_COMMANDS = List.of(
             "client|setinfo\t-4\tnoscript,loading,stale\t0\t0\t0\tslow,connection",
@@ -158,6 +165,9 @@ public final class CommandTable {
         }
         if (SUBSCRIBE.contains(name)) {
             return CommandKind.SUBSCRIBE;
+        }
+        if (PUBLISH_TO_SUBSCRIBERS_NODE.contains(name)) {
+            return CommandKind.KEYLESS;
         }
         if (flags.contains("blocking") || name.equals("wait") || name.equals("waitaof")) {
             return CommandKind.BLOCKING;

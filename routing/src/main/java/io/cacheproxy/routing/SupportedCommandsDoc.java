@@ -20,9 +20,9 @@ public final class SupportedCommandsDoc {
             CommandKind.MOVABLE_KEYS, "Keys found by parsing arguments (numkeys, STREAMS, STORE): run on the keys' node when they share one, else -CROSSSLOT; without keys, on the default pool's first node.",
             CommandKind.KEYLESS, "No keys: answered by a node of the default pool.",
             CommandKind.WHOLE_KEYSPACE, "Sent to every node and merged: DBSIZE summed, KEYS concatenated, SCAN with a cursor that encodes the node, FLUSHALL/FLUSHDB/SCRIPT/FUNCTION on every node; INFO gets a # Proxy section and the keyspace summed over nodes.",
-            CommandKind.BLOCKING, "Runs on a connection dedicated to the client, so it stalls nobody else.",
+            CommandKind.BLOCKING, "Runs on a connection the client borrows from the node's bounded pool for blocking commands until the reply, so it stalls nobody else; with all `blocking-connections` of the node busy it is refused at once.",
             CommandKind.TRANSACTION, "Runs on a connection dedicated to the client on the node of the transaction's first key; keys on other nodes are refused at queue time and EXEC answers EXECABORT.",
-            CommandKind.SUBSCRIBE, "Turns the client connection into a subscriber tunnel to the default pool's first node, where PUBLISH also goes.",
+            CommandKind.SUBSCRIBE, "Turns the client connection into a subscriber tunnel to the default pool's first node, where PUBLISH and SPUBLISH also go (shard channels are not spread over the nodes).",
             CommandKind.ADMIN, "Refused (`-ERR command 'x' is not allowed through the proxy`) unless the pool says `admin-commands: pass`.",
             CommandKind.FORBIDDEN, "Always refused."));
 
@@ -32,8 +32,11 @@ public final class SupportedCommandsDoc {
                 .append("Generated from `routing/src/main/resources/io/cacheproxy/routing/commands.tsv` by ")
                 .append("`SupportedCommandsDoc`; do not edit by hand (run the routing tests with ")
                 .append("`-Dcacheproxy.updateDocs=true` to regenerate).\n\n")
-                .append("Commands the table does not know (modules) are passed to a one-node pool and refused ")
-                .append("on a sharded one.\n\n");
+                .append("Commands the table does not know (modules) are passed to a one-node pool as they are. ")
+                .append("Elsewhere the proxy asks the backend's `COMMAND INFO` once per name and routes them by ")
+                .append("the keys it names (first, last, step); keys that move with the arguments (`movablekeys`) ")
+                .append("cannot be located and are refused; a command the backend does not know either gets ")
+                .append("Redis's own error.\n\n");
         md.append("| handling | meaning | commands |\n|---|---|---|\n");
         for (CommandKind kind : CommandKind.values()) {
             TreeSet<String> names = new TreeSet<>();

@@ -7,11 +7,13 @@ import io.cacheproxy.proxy.OutboundFlusher;
 import io.cacheproxy.proxy.ProxyContext;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.BlockingConnections;
 import io.cacheproxy.proxy.upstream.ReplySink;
 import io.cacheproxy.proxy.upstream.UpstreamConnection;
 import io.cacheproxy.resp.RespProtocolException;
 import io.cacheproxy.resp.RespReplies;
 import io.cacheproxy.resp.RespRequest;
+import io.cacheproxy.resp.RespVersion;
 import io.cacheproxy.resp.RespWriter;
 import io.cacheproxy.routing.CommandKind;
 import io.cacheproxy.routing.CommandSpec;
@@ -26,6 +28,7 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +49,12 @@ import org.slf4j.LoggerFactory;
  * reply buffer belongs to its {@link PendingReply} until written (the write releases it) or, if the
  * client has gone, released in {@link #channelInactive}.
  *
+ * <p><b>Blocking commands</b> run on a connection borrowed from the loop's
+ * {@link BlockingConnections}, one per node, which the client keeps while it has blocking commands
+ * in flight there (a {@link BlockingLease}); at the pool's bound they are refused at once. A client
+ * that goes away while blocked closes its borrowed connections, so Redis drops its blocked
+ * commands and other clients can have their places.
+ *
  * <p><b>Back-pressure.</b> Reading from the client pauses while its queue is deeper than
  * {@value #MAX_QUEUED} or its socket is not writable, and resumes when both have drained; a client
  * whose unsent output passes {@code server.limits.client-output-buffer} is disconnected, as Redis
@@ -63,8 +72,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private ClientSession session;
     private final ArrayDeque<PendingReply> queue = new ArrayDeque<>();
-    /** Connections dedicated to this client (blocking commands, transactions, subscriptions), by node. */
+    /** Connections dedicated to this client (transactions, subscriptions), by node. */
     private final Map<BackendNode, UpstreamConnection> dedicated = new IdentityHashMap<>();
+    /** Connections for blocking commands this client has borrowed, each with its commands in flight. */
+    private final ArrayList<BlockingLease> leases = new ArrayList<>(1);
     /** The node a transaction or WATCH pinned this client to, and its pool. */
     private BackendNode pinnedNode;
     private BackendPool pinnedPool;
@@ -258,25 +269,74 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** A command the table does not know (a module's): forwarded when the pool has one node. */
+    /**
+     * A command the table does not know (a module's). A one-node proxy passes it on; otherwise its
+     * keys are located through the backend's {@code COMMAND INFO} (asked once per name, see
+     * {@link ModuleCommands}) and it is routed like a built-in command.
+     */
     private void forwardUnknown(RespRequest request, PendingReply pending) {
-        BackendPool pool = proxy.routes().defaultTarget();
-        if (!pool.isSingleNode() || proxy.routes().targets().size() > 1) {
-            refuse(request, pending, ErrorReplies.unknownCommand(request.argString(0), firstArgs(request)));
-            return;
-        }
         if (!session.authenticated) {
             refuse(request, pending, ErrorReplies.NOAUTH);
             return;
         }
-        loop.shared(pool, pool.nodes().get(0), session.protocol).send(request.content(), pending);
+        BackendPool pool = proxy.routes().defaultTarget();
+        if (pool.isSingleNode() && proxy.routes().targets().size() == 1) {
+            forwardKeyless(request, pending);
+            return;
+        }
+        String name = request.argString(0).toLowerCase(java.util.Locale.ROOT);
+        ModuleCommands.Lookup known = proxy.moduleCommands().get(name);
+        if (known != null) {
+            forwardModuleCommand(known, request, pending);
+            return;
+        }
+        ByteBuf commandInfo = channel.alloc().buffer(32 + name.length());
+        RespWriter.writeCommand(commandInfo, "COMMAND", "INFO", name);
+        loop.shared(pool, pool.nodes().get(0), session.protocol).send(commandInfo, new ReplySink() {
+            @Override
+            public void onReply(ByteBuf reply) {
+                ModuleCommands.Lookup lookup;
+                try {
+                    lookup = ModuleCommands.parse(reply, name, proxy.metrics().unknownCommandId());
+                } finally {
+                    reply.release();
+                }
+                if (lookup == null) {
+                    refuse(request, pending, "ERR cannot locate the keys of command '" + request.argString(0)
+                            + "': the backend's COMMAND INFO reply was not understood");
+                    return;
+                }
+                proxy.moduleCommands().put(name, lookup);
+                forwardModuleCommand(lookup, request, pending);
+            }
+
+            @Override
+            public void onFailure(String error) {
+                refuse(request, pending, error);
+            }
+
+            @Override
+            public long deadlineNanos() {
+                return pending.deadlineNanos;
+            }
+        });
     }
 
-    private static String firstArgs(RespRequest request) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 1; i < request.argCount() && b.length() < 128; i++) {
-            b.append('\'').append(request.argString(i)).append("' ");
+    private void forwardModuleCommand(ModuleCommands.Lookup lookup, RespRequest request, PendingReply pending) {
+        if (closed) {
+            request.release();
+            return;
         }
-        return b.toString();
+        switch (lookup) {
+            case ModuleCommands.Located located when located.spec().kind() == CommandKind.KEYED ->
+                    forwardByKeys(request, located.spec(), pending);
+            case ModuleCommands.Located located -> forwardKeyless(request, pending);
+            // Redis answers its own "unknown command" error, byte for byte
+            case ModuleCommands.UnknownToBackend unknown -> forwardKeyless(request, pending);
+            case ModuleCommands.Unlocatable unlocatable -> refuse(request, pending, "ERR the keys of command '"
+                    + request.argString(0) + "' cannot be located through the proxy (its keys move with its "
+                    + "arguments); use a pool of one node for it");
+        }
     }
 
     private void forwardAdmin(RespRequest request, CommandSpec spec, PendingReply pending) {
@@ -302,7 +362,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Blocking commands run on this client's dedicated connection, so they stall nobody else. */
+    /**
+     * Blocking commands run on a connection borrowed for them, so they stall nobody else; when the
+     * node has no connection left for them, the command is refused rather than queued.
+     */
     private void forwardBlocking(RespRequest request, CommandSpec spec, PendingReply pending) {
         int[] keys = KeyPositions.of(spec, request);
         Owner owner = keys == null ? null : ownerOf(request, keys);
@@ -319,7 +382,39 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
                     : pending.startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis)
                             + pool.settings().commandTimeout().toNanos();
         }
-        dedicatedConnection(pool, node).send(request.content(), pending);
+        BlockingLease lease = blockingLease(pool, node);
+        if (lease == null) {
+            refuse(request, pending, ErrorReplies.tooManyBlockingCommands(pool.name(), node.name(),
+                    pool.settings().blockingConnections()));
+            closeIdleBlockingConnectionsOfOtherLoops(pool, node);
+            return;
+        }
+        lease.send(request.content(), pending);
+    }
+
+    /** This client's lease on {@code node} for its protocol version; a new one if it has none; null at the bound. */
+    private BlockingLease blockingLease(BackendPool pool, BackendNode node) {
+        for (BlockingLease lease : leases) {
+            if (lease.node == node && lease.protocol == session.protocol) {
+                return lease;
+            }
+        }
+        UpstreamConnection connection = loop.blockingConnections().borrow(pool, node, session.protocol);
+        if (connection == null) {
+            return null;
+        }
+        BlockingLease lease = new BlockingLease(pool, node, session.protocol, connection);
+        leases.add(lease);
+        return lease;
+    }
+
+    /** Idle connections on other loops hold places of the bound too: let them go, for the next try. */
+    private void closeIdleBlockingConnectionsOfOtherLoops(BackendPool pool, BackendNode node) {
+        for (LoopContext other : proxy.loops()) {
+            if (other != loop) {
+                other.loop().execute(() -> other.blockingConnections().closeIdle(pool, node));
+            }
+        }
     }
 
     /**
@@ -688,6 +783,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         proxy.metrics().clientDisconnected();
         releasePending();
         closeDedicated();
+        for (BlockingLease lease : leases) {
+            lease.abandon();
+        }
+        leases.clear();
         this.out.discard();
         ctx.fireChannelInactive();
     }
@@ -749,6 +848,74 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             log.warn("{} closing after an unexpected error", session, cause);
         }
         ctx.close();
+    }
+
+    /**
+     * A connection this client has borrowed for blocking commands to one node, and those commands
+     * in the order they were sent. It is the {@link ReplySink} of each of them: the connection
+     * answers them in that order, and the lease completes the matching {@link PendingReply}. After
+     * the last answer (or failure) the connection goes back to the loop's
+     * {@link BlockingConnections}.
+     */
+    private final class BlockingLease implements ReplySink {
+        final BackendPool pool;
+        final BackendNode node;
+        /** The version the connection speaks; a client that changes it (HELLO) borrows another. */
+        final RespVersion protocol;
+        private final UpstreamConnection connection;
+        private final ArrayDeque<PendingReply> inFlight = new ArrayDeque<>(2);
+        private boolean abandoned;
+
+        BlockingLease(BackendPool pool, BackendNode node, RespVersion protocol, UpstreamConnection connection) {
+            this.pool = pool;
+            this.node = node;
+            this.protocol = protocol;
+            this.connection = connection;
+        }
+
+        /** Takes ownership of {@code command}. */
+        void send(ByteBuf command, PendingReply pending) {
+            inFlight.add(pending);                  // first: the send may fail at once
+            connection.send(command, this);
+        }
+
+        @Override
+        public void onReply(ByteBuf reply) {
+            inFlight.poll().onReply(reply);
+            answered();
+        }
+
+        @Override
+        public void onReply(ByteBuf in, int index, int length) {
+            inFlight.poll().onReply(in, index, length);
+            answered();
+        }
+
+        @Override
+        public void onFailure(String error) {
+            inFlight.poll().onFailure(error);
+            answered();
+        }
+
+        /** The oldest command's: the connection's deadline check looks only at its oldest sink. */
+        @Override
+        public long deadlineNanos() {
+            PendingReply oldest = inFlight.peek();
+            return oldest == null ? Long.MAX_VALUE : oldest.deadlineNanos;
+        }
+
+        private void answered() {
+            if (inFlight.isEmpty() && !abandoned) {
+                leases.remove(this);
+                loop.blockingConnections().giveBack(pool, connection, protocol);
+            }
+        }
+
+        /** The client has gone: close the connection, commands in flight fail and are dropped. */
+        void abandon() {
+            abandoned = true;
+            loop.blockingConnections().close(pool, connection);
+        }
     }
 
     /**

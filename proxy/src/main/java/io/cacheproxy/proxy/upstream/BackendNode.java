@@ -1,6 +1,5 @@
 package io.cacheproxy.proxy.upstream;
 
-import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -8,42 +7,69 @@ import java.util.concurrent.atomic.LongAdder;
  * One backend Redis server of a pool, shared by every event loop. Holds what the whole proxy knows
  * of the node: its address, whether it is reachable, and its error count. Each event loop keeps its
  * own {@link UpstreamConnection}s to it.
+ *
+ * <p>The address can move: the node of a sentinel pool is "the master of {@code master-name}",
+ * and {@link #moveTo} points it at a new server after a failover. Each move bumps
+ * {@link #addressEpoch()}; connections opened to an older address close and reconnect.
  */
 public final class BackendNode {
     private final String pool;
-    private final String host;
-    private final int port;
-    private final String name;
+    /** Current address; replaced as a whole so host, port, name and epoch are read consistently. */
+    private volatile Address address;
     private final AtomicBoolean up = new AtomicBoolean(true);
     private final LongAdder errors = new LongAdder();
     private volatile String serverVersion;
 
+    /** Where the node is: {@code name} is {@code host:port} as the config and error replies spell it. */
+    public record Address(String host, int port, String name, int epoch) {
+        static Address of(String host, int port, int epoch) {
+            return new Address(host, port, (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port, epoch);
+        }
+    }
+
     public BackendNode(String pool, String host, int port) {
         this.pool = pool;
-        this.host = host;
-        this.port = port;
-        this.name = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+        this.address = Address.of(host, port, 0);
+    }
+
+    /** The current address. */
+    public Address current() {
+        return address;
+    }
+
+    /** Bumped by every {@link #moveTo}; a connection opened at an older epoch is stale. */
+    public int addressEpoch() {
+        return address.epoch();
+    }
+
+    /**
+     * Points the node at {@code host:port} (a new master). Returns false, and changes nothing, when
+     * it is already there. Safe from any thread.
+     */
+    public synchronized boolean moveTo(String host, int port) {
+        Address now = address;
+        if (now.host().equals(host) && now.port() == port) {
+            return false;
+        }
+        address = Address.of(host, port, now.epoch() + 1);
+        return true;
     }
 
     public String pool() {
         return pool;
     }
 
-    /** {@code host:port}, as in the config and in error replies. */
+    /** {@code host:port} of the current address, as in the config and in error replies. */
     public String name() {
-        return name;
-    }
-
-    public InetSocketAddress address() {
-        return InetSocketAddress.createUnresolved(host, port);
+        return address.name();
     }
 
     public String host() {
-        return host;
+        return address.host();
     }
 
     public int port() {
-        return port;
+        return address.port();
     }
 
     public boolean isUp() {
@@ -79,11 +105,11 @@ public final class BackendNode {
 
     /** The error reply a client gets when this node cannot answer. */
     public String unavailableError() {
-        return io.cacheproxy.proxy.ErrorReplies.backendUnavailable(pool, name);
+        return io.cacheproxy.proxy.ErrorReplies.backendUnavailable(pool, name());
     }
 
     @Override
     public String toString() {
-        return "pool " + pool + ", node " + name;
+        return "pool " + pool + ", node " + name();
     }
 }

@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * misalign every later one, and every pending sink fails with
  * {@code ERR backend unavailable: pool P, node H:P}. A slow node thus stalls only its own traffic.
  *
+ * <p><b>Moves.</b> When the node's address changes ({@link BackendNode#moveTo}, a sentinel failover),
+ * the same timer closes the connection within one tick (at most 100 ms), and the next command
+ * connects to the new address.
+ *
  * <p><b>Reconnects.</b> A shared connection reconnects on the next command after a failure; a failed
  * connect starts a backoff (100 ms doubling to 2 s) during which commands fail at once instead of
  * waiting. Commands sent while connecting wait (bounded) and go out right after the handshake
@@ -81,6 +85,8 @@ public final class UpstreamConnection {
     private Tunnel tunnel;
     private boolean loggedDown;
     private boolean flushMarked;
+    /** {@link BackendNode#addressEpoch()} of the address this connection was opened to. */
+    private int connectedEpoch;
     private final OutboundFlusher.Flushable flushTask = () -> {
         flushMarked = false;
         if (out != null) {
@@ -192,7 +198,9 @@ public final class UpstreamConnection {
                         ch.pipeline().addLast(new ReplyReader());
                     }
                 });
-        ChannelFuture future = bootstrap.connect(node.host(), node.port());
+        BackendNode.Address target = node.current();
+        connectedEpoch = target.epoch();
+        ChannelFuture future = bootstrap.connect(target.host(), target.port());
         future.addListener(f -> {
             if (f.isSuccess()) {
                 onConnected(future.channel());
@@ -257,7 +265,15 @@ public final class UpstreamConnection {
         }
     }
 
+    /** Runs on a timer while open: closes the connection when its node moved or a deadline passed. */
     private void checkDeadline() {
+        if (node.addressEpoch() != connectedEpoch) {
+            // A sentinel named a new master: requests already sent fail, the next ones reconnect.
+            log.info("pool {}, node {}: the node moved; closing the connection to the old address "
+                    + "({} requests pending)", node.pool(), node.name(), inflight.size());
+            channel.close();
+            return;
+        }
         ReplySink oldest = inflight.peek();
         if (oldest != null && oldest.deadlineNanos() != Long.MAX_VALUE
                 && System.nanoTime() - oldest.deadlineNanos() > 0) {
