@@ -228,7 +228,11 @@ public final class ProxyServer implements AutoCloseable {
         health.stop();
         watchers.forEach(SentinelWatcher::close);
         admin.close();
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        // Bounded: an event-loop thread that died (an Error escaping Netty) never completes its
+        // termination future, and SIGTERM must still end the process.
+        if (!group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+            log.warn("event loops did not stop within 5 s; stopping anyway");
+        }
         context.metrics().close();
         log.info("cacheproxy stopped");
     }

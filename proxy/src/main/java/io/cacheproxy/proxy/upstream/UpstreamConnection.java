@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * wait in a FIFO; each complete reply (found by {@link RespReplyDecoder} without building objects)
  * completes the oldest sink. Push messages ({@code >}) are not replies and never consume the FIFO.
  * Many clients of the same event loop share this connection (multiplexing); a <em>dedicated</em>
- * connection serves one client for blocking commands, transactions and subscriptions.
+ * connection serves one client at a time: a transaction or a subscription, or blocking commands
+ * (lent from the loop's {@link BlockingConnections}).
  *
  * <p><b>Deadlines.</b> Each sink carries a deadline. A timer on the event loop checks the oldest
  * sink; once its deadline passes the connection is closed, since a reply that never came would
