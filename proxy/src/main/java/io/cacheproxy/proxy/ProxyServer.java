@@ -12,6 +12,7 @@ import io.cacheproxy.proxy.metrics.ProxyMetrics;
 import io.cacheproxy.proxy.server.ClientHandler;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.ClusterTopology;
 import io.cacheproxy.proxy.upstream.HealthChecker;
 import io.cacheproxy.proxy.upstream.SentinelWatcher;
 import io.cacheproxy.proxy.upstream.UpstreamSettings;
@@ -57,11 +58,12 @@ public final class ProxyServer implements AutoCloseable {
     private final Channel serverChannel;
     private final AdminServer admin;
     private final HealthChecker health;
-    private final List<SentinelWatcher> watchers;
+    /** Control planes of sentinel and cluster pools, closed at shutdown. */
+    private final List<AutoCloseable> watchers;
     private volatile boolean closed;
 
     private ProxyServer(ProxyConfig config, ProxyContext context, EventLoopGroup group, Channel serverChannel,
-                        AdminServer admin, HealthChecker health, List<SentinelWatcher> watchers) {
+                        AdminServer admin, HealthChecker health, List<AutoCloseable> watchers) {
         this.config = config;
         this.context = context;
         this.group = group;
@@ -71,7 +73,7 @@ public final class ProxyServer implements AutoCloseable {
         this.watchers = List.copyOf(watchers);
     }
 
-    /** Starts a proxy for {@code config}; throws if a port cannot be bound or a pool type is not supported. */
+    /** Starts a proxy for {@code config}; throws if a port cannot be bound or a pool's nodes cannot be found. */
     public static ProxyServer start(ProxyConfig config) throws IOException, InterruptedException {
         if (config.server().tls().enabled()) {
             throw new IllegalArgumentException("server.tls.enabled: true (TLS is not built yet; expected: false)");
@@ -79,10 +81,6 @@ public final class ProxyServer implements AutoCloseable {
         for (PoolConfig pool : config.pools().values()) {
             if (pool.tls()) {
                 throw new IllegalArgumentException("pools." + pool.name() + ".tls: true (TLS to backends is not built yet; expected: false)");
-            }
-            if (pool.type() == PoolType.CLUSTER) {
-                throw new IllegalArgumentException("pools." + pool.name() + ".type: cluster"
-                        + " (expected: sharded or sentinel; cluster pools are not built yet)");
             }
         }
         Transport transport = Transport.choose(config.server().transport());
@@ -92,7 +90,7 @@ public final class ProxyServer implements AutoCloseable {
         CommandTable commandTable = CommandTable.standard();
         ProxyMetrics metrics = new ProxyMetrics(commandTable.all().stream().map(CommandSpec::name).toList());
         AdminServer admin = null;
-        List<SentinelWatcher> watchers = new ArrayList<>();
+        List<AutoCloseable> watchers = new ArrayList<>();
         try {
             Map<String, BackendPool> pools = new LinkedHashMap<>();
             for (PoolConfig pool : config.pools().values()) {
@@ -156,7 +154,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             return new ProxyServer(config, context, group, serverChannel, admin, health, watchers);
         } catch (IOException | InterruptedException | RuntimeException e) {
-            watchers.forEach(SentinelWatcher::close);
+            closeAll(watchers);
             if (admin != null) {
                 admin.close();
             }
@@ -167,10 +165,20 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * The pool's nodes: the configured shards, or for a sentinel pool one node at the master the
-     * sentinels name, which a {@link SentinelWatcher} (added to {@code watchers}) then moves.
+     * The pool's nodes: the configured shards; for a sentinel pool one node at the master the
+     * sentinels name, which a {@link SentinelWatcher} then moves; for a cluster pool the masters of
+     * the slot map a {@link ClusterTopology} keeps. Control planes are added to {@code watchers}.
      */
-    private static BackendPool buildPool(PoolConfig pool, List<SentinelWatcher> watchers) {
+    private static BackendPool buildPool(PoolConfig pool, List<AutoCloseable> watchers) {
+        RespLimits replyLimits = new RespLimits(RespLimits.DEFAULTS.maxBulkLength(), RespLimits.DEFAULTS.maxArgs(),
+                RespLimits.DEFAULTS.maxInlineLength(), 1024);
+        UpstreamSettings settings = new UpstreamSettings(pool.timeouts().connect(), pool.timeouts().command(),
+                pool.password(), replyLimits, pool.blockingConnections());
+        if (pool.type() == PoolType.CLUSTER) {
+            ClusterTopology topology = ClusterTopology.start(pool.name(), pool.nodes(), pool.timeouts().connect());
+            watchers.add(topology);
+            return new BackendPool(pool.name(), topology, settings, pool.adminCommands() == AdminCommands.PASS);
+        }
         List<BackendNode> nodes = new ArrayList<>();
         if (pool.type() == PoolType.SENTINEL) {
             SentinelWatcher watcher = SentinelWatcher.create(pool.name(), pool.masterName(), pool.nodes(),
@@ -185,12 +193,18 @@ public final class ProxyServer implements AutoCloseable {
                 nodes.add(new BackendNode(pool.name(), node.host(), node.port()));
             }
         }
-        RespLimits replyLimits = new RespLimits(RespLimits.DEFAULTS.maxBulkLength(), RespLimits.DEFAULTS.maxArgs(),
-                RespLimits.DEFAULTS.maxInlineLength(), 1024);
-        UpstreamSettings settings = new UpstreamSettings(pool.timeouts().connect(), pool.timeouts().command(),
-                pool.password(), replyLimits, pool.blockingConnections());
         return new BackendPool(pool.name(), nodes, pool.hashing().vnodes(), settings,
                 pool.adminCommands() == AdminCommands.PASS);
+    }
+
+    private static void closeAll(List<AutoCloseable> closeables) {
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("closing {} failed: {}", c, e.toString());
+            }
+        }
     }
 
     /** The bound RESP address (the real port when the config said 0). */
@@ -226,7 +240,7 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
         health.stop();
-        watchers.forEach(SentinelWatcher::close);
+        closeAll(watchers);
         admin.close();
         // Bounded: an event-loop thread that died (an Error escaping Netty) never completes its
         // termination future, and SIGTERM must still end the process.

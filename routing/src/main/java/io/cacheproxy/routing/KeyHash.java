@@ -19,6 +19,16 @@ public final class KeyHash {
     }
 
     public static int hash(ByteBuf buf, int offset, int length) {
+        long slice = hashSlice(buf, offset, length);
+        int start = (int) (slice >>> 32);
+        return murmur3(buf, start, (int) slice - start);
+    }
+
+    /**
+     * The key's hash slice, Redis Cluster's rule (see the class comment), as
+     * {@code start << 32 | end} (absolute indexes, end exclusive): no allocation on the hot path.
+     */
+    static long hashSlice(ByteBuf buf, int offset, int length) {
         int start = offset;
         int end = offset + length;
         int open = indexOf(buf, offset, end, (byte) '{');
@@ -29,7 +39,7 @@ public final class KeyHash {
                 end = close;
             }
         }
-        return murmur3(buf, start, end - start);
+        return (long) start << 32 | end;
     }
 
     private static int indexOf(ByteBuf buf, int from, int to, byte value) {

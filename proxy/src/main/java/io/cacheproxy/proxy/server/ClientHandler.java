@@ -200,11 +200,14 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         return spec.name().equals("quit") || spec.name().equals("reset");
     }
 
-    /** Where a set of keys lives: one pool and node, or {@link #SPANS_NODES}. */
-    private record Owner(BackendPool pool, BackendNode node) {
+    /**
+     * Where a set of keys lives: one pool and node (and for a cluster pool one slot, as Redis Cluster
+     * requires of a command's keys; -1 otherwise), or {@link #SPANS_NODES}.
+     */
+    private record Owner(BackendPool pool, BackendNode node, int slot) {
     }
 
-    private static final Owner SPANS_NODES = new Owner(null, null);
+    private static final Owner SPANS_NODES = new Owner(null, null, -1);
 
     /** The owner of every key at {@code keyIndexes}; null for no keys; SPANS_NODES when they differ. */
     private Owner ownerOf(RespRequest request, int[] keyIndexes) {
@@ -213,9 +216,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         for (int i : keyIndexes) {
             BackendPool pool = proxy.routes().targetFor(content, request.argOffset(i), request.argLength(i));
             BackendNode node = pool.nodeFor(content, request.argOffset(i), request.argLength(i));
+            int slot = pool.slotFor(content, request.argOffset(i), request.argLength(i));
             if (owner == null) {
-                owner = new Owner(pool, node);
-            } else if (owner.pool != pool || owner.node != node) {
+                owner = new Owner(pool, node, slot);
+            } else if (owner.pool != pool || owner.node != node || owner.slot != slot) {
                 return SPANS_NODES;
             }
         }
@@ -246,7 +250,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             node = owner == null ? pool.nodes().get(0) : owner.node;
         }
         pending.deadlineNanos = pending.startNanos + pool.settings().commandTimeout().toNanos();
-        loop.shared(pool, node, session.protocol).send(request.content(), pending);
+        ClusterRedirect.send(loop, pool, node, session.protocol, request.content(), pending);
     }
 
     /** No keys: any node answers; the default pool's first node does, so replies are stable. */

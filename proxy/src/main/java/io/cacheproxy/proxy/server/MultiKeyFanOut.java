@@ -37,24 +37,23 @@ final class MultiKeyFanOut {
                       RespRequest request, CommandSpec spec, int[] keys, PendingReply pending) {
         int stride = spec.name().equals("mset") ? 2 : 1;
         ByteBuf content = request.content();
-        // group the keys by owner, keeping each group's keys in request order
-        Map<BackendNode, List<Integer>> groups = new LinkedHashMap<>();
-        Map<BackendNode, BackendPool> pools = new LinkedHashMap<>();
+        // group the keys by owner (node, and slot for a cluster pool), keeping each group's keys in request order
+        Map<Group, List<Integer>> groups = new LinkedHashMap<>();
         int[] groupOfKey = new int[keys.length];
         int[] indexInGroup = new int[keys.length];
-        List<BackendNode> order = new ArrayList<>();
+        List<Group> order = new ArrayList<>();
         for (int k = 0; k < keys.length; k++) {
             int arg = keys[k];
             BackendPool pool = proxy.routes().targetFor(content, request.argOffset(arg), request.argLength(arg));
-            BackendNode node = pool.nodeFor(content, request.argOffset(arg), request.argLength(arg));
-            List<Integer> group = groups.get(node);
+            Group owner = new Group(pool, pool.nodeFor(content, request.argOffset(arg), request.argLength(arg)),
+                    pool.slotFor(content, request.argOffset(arg), request.argLength(arg)));
+            List<Integer> group = groups.get(owner);
             if (group == null) {
                 group = new ArrayList<>();
-                groups.put(node, group);
-                pools.put(node, pool);
-                order.add(node);
+                groups.put(owner, group);
+                order.add(owner);
             }
-            groupOfKey[k] = order.indexOf(node);
+            groupOfKey[k] = order.indexOf(owner);
             indexInGroup[k] = group.size();
             group.add(arg);
         }
@@ -66,14 +65,14 @@ final class MultiKeyFanOut {
         ByteBufAllocator alloc = client.channel().alloc();
         FanOut fanOut = new FanOut(pending, order.size(), merge, alloc);
         long timeout = Long.MAX_VALUE;
-        for (BackendPool pool : pools.values()) {
-            timeout = Math.min(timeout, pool.settings().commandTimeout().toNanos());
+        for (Group group : order) {
+            timeout = Math.min(timeout, group.pool().settings().commandTimeout().toNanos());
         }
         pending.deadlineNanos = pending.startNanos + timeout;
         try {
             for (int g = 0; g < order.size(); g++) {
-                BackendNode node = order.get(g);
-                List<Integer> args = groups.get(node);
+                Group group = order.get(g);
+                List<Integer> args = groups.get(group);
                 ByteBuf sub = alloc.buffer(content.readableBytes() / order.size() + 32);
                 RespWriter.writeArrayHeader(sub, 1 + args.size() * stride);
                 RespWriter.writeBulk(sub, request.arg(0));
@@ -82,11 +81,15 @@ final class MultiKeyFanOut {
                         RespWriter.writeBulk(sub, request.arg(arg + s));
                     }
                 }
-                loop.shared(pools.get(node), node, protocol).send(sub, fanOut.part(g));
+                ClusterRedirect.send(loop, group.pool(), group.node(), protocol, sub, fanOut.part(g));
             }
         } finally {
             request.release();
         }
+    }
+
+    /** The keys of one sub-request: one node, and for a cluster pool one slot (-1 otherwise). */
+    private record Group(BackendPool pool, BackendNode node, int slot) {
     }
 
     private static ByteBuf mergeMget(ByteBufAllocator alloc, ByteBuf[] parts, int[] groupOfKey, int[] indexInGroup) {

@@ -1,17 +1,19 @@
 package io.cacheproxy.proxy.upstream;
 
 import io.cacheproxy.routing.HashRing;
+import io.cacheproxy.routing.KeySlot;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A named set of backend nodes and how keys spread over them: a {@link HashRing} over the node
- * names. Shared by every event loop; immutable (a topology change builds a new pool) apart from
+ * names, or for a {@code type: cluster} pool the cluster's own slot map, which its
+ * {@link ClusterTopology} keeps current. Shared by every event loop; otherwise immutable apart from
  * one counter per node: the connections for blocking commands open to it, which every event loop's
  * {@link BlockingConnections} keeps under {@link UpstreamSettings#blockingConnections()}.
  */
@@ -19,10 +21,12 @@ public final class BackendPool {
     private final String name;
     private final List<BackendNode> nodes;
     private final HashRing ring;
+    /** The slot map of a cluster pool; null for the others. */
+    private final ClusterTopology cluster;
     private final UpstreamSettings settings;
     private final boolean adminCommandsPass;
     /** Per node: its open connections for blocking commands, over all event loops. Never resized. */
-    private final Map<BackendNode, AtomicInteger> blockingConnections = new IdentityHashMap<>();
+    private final Map<BackendNode, AtomicInteger> blockingConnections = new ConcurrentHashMap<>();
 
     public BackendPool(String name, List<BackendNode> nodes, int vnodes, UpstreamSettings settings,
                        boolean adminCommandsPass) {
@@ -36,18 +40,35 @@ public final class BackendPool {
             blockingConnections.put(node, new AtomicInteger());
         }
         this.ring = new HashRing(names, vnodes);
+        this.cluster = null;
+    }
+
+    /** A {@code type: cluster} pool: keys go to their slot's master as {@code cluster} knows it. */
+    public BackendPool(String name, ClusterTopology cluster, UpstreamSettings settings, boolean adminCommandsPass) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.cluster = Objects.requireNonNull(cluster, "cluster");
+        this.nodes = null;
+        this.ring = null;
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.adminCommandsPass = adminCommandsPass;
+    }
+
+    /** The slot map of a cluster pool, or null. */
+    public ClusterTopology cluster() {
+        return cluster;
     }
 
     public String name() {
         return name;
     }
 
+    /** The nodes keys live on; for a cluster pool, its masters now. */
     public List<BackendNode> nodes() {
-        return nodes;
+        return cluster != null ? cluster.slots().masters() : nodes;
     }
 
     public boolean isSingleNode() {
-        return nodes.size() == 1;
+        return nodes().size() == 1;
     }
 
     public UpstreamSettings settings() {
@@ -61,7 +82,16 @@ public final class BackendPool {
 
     /** The node owning the key {@code buf[offset, offset+length)}. */
     public BackendNode nodeFor(ByteBuf buf, int offset, int length) {
+        if (cluster != null) {
+            BackendNode node = cluster.slots().nodeOf(KeySlot.slot(buf, offset, length));
+            return node != null ? node : cluster.slots().masters().get(0);   // the node's MOVED will tell
+        }
         return nodes.size() == 1 ? nodes.get(0) : nodes.get(ring.nodeFor(buf, offset, length));
+    }
+
+    /** For a cluster pool, the key's slot (keys of one request must share it); -1 for the others. */
+    public int slotFor(ByteBuf buf, int offset, int length) {
+        return cluster != null ? KeySlot.slot(buf, offset, length) : -1;
     }
 
     /**
@@ -69,7 +99,7 @@ public final class BackendPool {
      * {@link UpstreamSettings#blockingConnections()}; returns whether it did. Safe from any thread.
      */
     boolean tryOpenBlockingConnection(BackendNode node) {
-        AtomicInteger open = blockingConnections.get(node);
+        AtomicInteger open = blockingConnections.computeIfAbsent(node, n -> new AtomicInteger());
         int n;
         do {
             n = open.get();

@@ -1,0 +1,157 @@
+package io.cacheproxy.proxy.upstream;
+
+import io.cacheproxy.config.HostAndPort;
+import io.cacheproxy.routing.KeySlot;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.models.slots.ClusterSlotRange;
+import io.lettuce.core.cluster.models.slots.ClusterSlotsParser;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The control plane of a {@code type: cluster} pool: reads {@code CLUSTER SLOTS} from the seeds (then
+ * from any master it knows) and keeps the pool's {@link ClusterSlots} current, every
+ * {@link #REFRESH_INTERVAL} and soon after a MOVED reply ({@link #refreshSoon()}). Nodes keep their
+ * {@link BackendNode} identity across refreshes (one per address), so event loops keep their
+ * connections. Lettuce speaks to the cluster here; the data path never waits for it. Thread-safe.
+ */
+public final class ClusterTopology implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ClusterTopology.class);
+    static final Duration REFRESH_INTERVAL = Duration.ofSeconds(5);
+    private static final long MIN_REFRESH_GAP_MILLIS = 100;
+
+    private final String pool;
+    private final List<HostAndPort> seeds;
+    private final Duration timeout;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final ConcurrentHashMap<String, BackendNode> nodesByAddress = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer;
+    private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    private volatile ClusterSlots slots;
+    private volatile long lastRefreshMillis;
+
+    private ClusterTopology(String pool, List<HostAndPort> seeds, Duration timeout) {
+        this.pool = pool;
+        this.seeds = List.copyOf(seeds);
+        this.timeout = timeout;
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+        this.client = RedisClient.create(resources);
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "cacheproxy-cluster-" + pool);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Reads the slot map from the seeds; fails, with every seed's answer, when none gives a map that
+     * covers all 16384 slots. Then refreshes it in the background until {@link #close()}.
+     */
+    public static ClusterTopology start(String pool, List<HostAndPort> seeds, Duration timeout) {
+        ClusterTopology topology = new ClusterTopology(pool, seeds, timeout);
+        try {
+            topology.refresh(true);
+        } catch (RuntimeException e) {
+            topology.close();
+            throw e;
+        }
+        long period = REFRESH_INTERVAL.toMillis();
+        topology.timer.scheduleWithFixedDelay(() -> topology.refresh(false), period, period, TimeUnit.MILLISECONDS);
+        return topology;
+    }
+
+    public ClusterSlots slots() {
+        return slots;
+    }
+
+    /** The node at {@code host:port}, the same object every time (new nodes appear after resharding). */
+    public BackendNode node(String host, int port) {
+        return nodesByAddress.computeIfAbsent(host + ":" + port, a -> new BackendNode(pool, host, port));
+    }
+
+    /** A MOVED reply said {@code slot} is served by {@code node}: use it now, and re-read the whole map soon. */
+    public void moved(int slot, BackendNode node) {
+        slots = slots.with(slot, node);
+        refreshSoon();
+    }
+
+    /** Re-reads the map in the background, at most once per 100 ms. */
+    public void refreshSoon() {
+        if (refreshQueued.compareAndSet(false, true)) {
+            long wait = Math.max(0, lastRefreshMillis + MIN_REFRESH_GAP_MILLIS - System.currentTimeMillis());
+            timer.schedule(() -> {
+                refreshQueued.set(false);
+                refresh(false);
+            }, wait, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private synchronized void refresh(boolean required) {
+        lastRefreshMillis = System.currentTimeMillis();
+        Set<HostAndPort> candidates = new LinkedHashSet<>();
+        ClusterSlots known = slots;
+        if (known != null) {
+            for (BackendNode master : known.masters()) {
+                candidates.add(new HostAndPort(master.host(), master.port()));
+            }
+        }
+        candidates.addAll(seeds);
+        List<String> answers = new ArrayList<>();
+        for (HostAndPort candidate : candidates) {
+            try (StatefulRedisConnection<String, String> connection =
+                         client.connect(RedisURI.Builder.redis(candidate.host(), candidate.port()).withTimeout(timeout).build())) {
+                List<ClusterSlotRange> ranges = ClusterSlotsParser.parse(connection.sync().clusterSlots());
+                BackendNode[] bySlot = new BackendNode[KeySlot.SLOTS];
+                int covered = 0;
+                for (ClusterSlotRange range : ranges) {
+                    RedisURI master = range.getUpstream().getUri();
+                    String host = master.getHost() == null || master.getHost().isEmpty() ? candidate.host() : master.getHost();
+                    BackendNode node = node(host, master.getPort());
+                    for (int s = range.getFrom(); s <= range.getTo(); s++) {
+                        bySlot[s] = node;
+                        covered++;
+                    }
+                }
+                if (covered < KeySlot.SLOTS) {
+                    answers.add(candidate + ": covers " + covered + " of " + KeySlot.SLOTS + " slots");
+                    continue;
+                }
+                ClusterSlots fresh = new ClusterSlots(bySlot);
+                if (known != null && !fresh.masters().equals(known.masters())) {
+                    log.info("pool {}: cluster masters now {}", pool, fresh.masters().stream().map(BackendNode::name).toList());
+                }
+                slots = fresh;
+                return;
+            } catch (RuntimeException e) {
+                answers.add(candidate + ": " + e.getMessage());
+            }
+        }
+        if (required) {
+            throw new IllegalStateException("pools." + pool + ": no node gave a complete cluster slot map: "
+                    + String.join("; ", answers));
+        }
+        log.warn("pool {}: cluster slot map not refreshed: {}", pool, String.join("; ", answers));
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+}
