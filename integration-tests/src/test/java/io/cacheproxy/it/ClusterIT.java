@@ -178,4 +178,61 @@ class ClusterIT {
         assertThat(call(destination, "GET", tag + ":7")).startsWith("$");
         assertThat(call(source, "GET", tag + ":7")).startsWith("-MOVED " + slot + " ");
     }
+
+    @Test
+    void shouldCarryOnWithoutErrorsWhileRedisCliReshardsASlotRange() throws Exception {
+        List<LocalRedisServer> masters = masters();
+        String fromId = call(masters.get(0), "CLUSTER", "MYID").split("\r\n")[1];
+        String toId = call(masters.get(1), "CLUSTER", "MYID").split("\r\n")[1];
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger acknowledged = new AtomicInteger();
+        ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+        Thread writer = new Thread(() -> {
+            try (RawRedisClient client = proxy.connect().timeout(Duration.ofSeconds(5))) {
+                for (int i = 0; !stop.get(); i++) {
+                    String key = "range:" + (i % 2000);
+                    String set = client.callString("SET", key, "v" + i);
+                    String get = client.callString("GET", key);
+                    if (set.equals("+OK\r\n") && get.equals("$" + ("v" + i).length() + "\r\nv" + i + "\r\n")) {
+                        acknowledged.incrementAndGet();
+                    } else {
+                        errors.add(key + ": " + set.trim() + " / " + get.trim());
+                    }
+                }
+            } catch (RuntimeException e) {
+                errors.add(e.toString());
+            }
+        }, "cluster-it-range-writer");
+        writer.start();
+        try {
+            await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() > 2000);
+            Process reshard = new ProcessBuilder("redis-cli", "--cluster", "reshard", masters.get(0).address(),
+                    "--cluster-from", fromId, "--cluster-to", toId, "--cluster-slots", "500",
+                    "--cluster-yes", "--cluster-pipeline", "10").redirectErrorStream(true).start();
+            String output = new String(reshard.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(reshard.waitFor()).as(output).isZero();
+            assertThat(output).contains("Moving slot");
+            int afterReshard = acknowledged.get();
+            await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() > afterReshard + 1000);
+        } finally {
+            stop.set(true);
+            writer.join(10_000);
+        }
+        assertThat(errors).as("client-visible errors while 500 slots moved").isEmpty();
+        assertThat(call(masters.get(1), "CLUSTER", "INFO")).contains("cluster_state:ok");
+    }
+
+    @Test
+    void shouldDeliverShardChannelMessagesOnEachChannelsMaster() {
+        for (int i = 0; i < 6; i++) {
+            String channel = "shard:" + i;
+            try (RawRedisClient subscriber = proxy.connect(); RawRedisClient publisher = proxy.connect()) {
+                assertThat(subscriber.callString("SSUBSCRIBE", channel)).isEqualTo("*3\r\n$10\r\nssubscribe\r\n$"
+                        + channel.length() + "\r\n" + channel + "\r\n:1\r\n");
+                assertThat(publisher.callString("SPUBLISH", channel, "m" + i)).as(channel).isEqualTo(":1\r\n");
+                assertThat(subscriber.readString()).isEqualTo("*3\r\n$8\r\nsmessage\r\n$" + channel.length() + "\r\n"
+                        + channel + "\r\n$2\r\nm" + i + "\r\n");
+            }
+        }
+    }
 }

@@ -22,7 +22,7 @@ public final class SupportedCommandsDoc {
             CommandKind.WHOLE_KEYSPACE, "Sent to every node and merged: DBSIZE summed, KEYS concatenated, SCAN with a cursor that encodes the node, FLUSHALL/FLUSHDB/SCRIPT/FUNCTION on every node; INFO gets a # Proxy section and the keyspace summed over nodes.",
             CommandKind.BLOCKING, "Runs on a connection the client borrows from the node's bounded pool for blocking commands until the reply, so it stalls nobody else; with all `blocking-connections` of the node busy it is refused at once.",
             CommandKind.TRANSACTION, "Runs on a connection dedicated to the client on the node of the transaction's first key; keys on other nodes are refused at queue time and EXEC answers EXECABORT.",
-            CommandKind.SUBSCRIBE, "Turns the client connection into a subscriber tunnel to the default pool's first node, where PUBLISH and SPUBLISH also go (shard channels are not spread over the nodes).",
+            CommandKind.SUBSCRIBE, "Turns the client connection into a subscriber tunnel to the default pool's first node, where PUBLISH and SPUBLISH also go (shard channels are not spread over the nodes). For a cluster pool, SPUBLISH and SSUBSCRIBE go to the channel's slot master.",
             CommandKind.ADMIN, "Refused (`-ERR command 'x' is not allowed through the proxy`) unless the pool says `admin-commands: pass`.",
             CommandKind.FORBIDDEN, "Always refused."));
 

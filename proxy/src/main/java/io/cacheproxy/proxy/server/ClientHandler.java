@@ -31,6 +31,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +73,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private Channel channel;
     private ClientSession session;
     private final ArrayDeque<PendingReply> queue = new ArrayDeque<>();
+    /** The node this client's subscriptions live on, once it has subscribed. */
+    private BackendNode tunnelNode;
     /** Connections dedicated to this client (transactions, subscriptions), by node. */
     private final Map<BackendNode, UpstreamConnection> dedicated = new IdentityHashMap<>();
     /** Connections for blocking commands this client has borrowed, each with its commands in flight. */
@@ -180,7 +183,13 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         switch (spec.kind()) {
             case CONNECTION -> connectionCommands.answer(this, session, request, spec, pending);
             case KEYED, MOVABLE_KEYS -> forwardByKeys(request, spec, pending);
-            case KEYLESS -> forwardKeyless(request, pending);
+            case KEYLESS -> {
+                if (proxy.routes().defaultTarget().cluster() != null && spec.name().equals("spublish")) {
+                    forwardByKeys(request, SHARD_CHANNEL, pending);   // a cluster serves a shard channel on its slot's master
+                } else {
+                    forwardKeyless(request, pending);
+                }
+            }
             case WHOLE_KEYSPACE -> forwardWholeKeyspace(request, spec, pending);
             case BLOCKING -> forwardBlocking(request, spec, pending);
             case TRANSACTION -> transaction(request, spec, pending);
@@ -208,6 +217,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static final Owner SPANS_NODES = new Owner(null, null, -1);
+
+    /** SPUBLISH routed by its channel (argument 1), for cluster pools. */
+    private static final CommandSpec SHARD_CHANNEL = new CommandSpec("spublish", 3, Set.of(), 1, 1, 1,
+            Set.of(), CommandKind.KEYED, 0);
 
     /** The owner of every key at {@code keyIndexes}; null for no keys; SPANS_NODES when they differ. */
     private Owner ownerOf(RespRequest request, int[] keyIndexes) {
@@ -559,7 +572,13 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         // Pub/sub meets on the default pool's first node, so publishers and subscribers on any proxy
         // with the same config find each other (PUBLISH, a keyless command, goes there too).
         BackendPool pool = proxy.routes().defaultTarget();
-        UpstreamConnection connection = dedicatedConnection(pool, pool.nodes().get(0));
+        tunnelNode = pool.nodes().get(0);
+        if (pool.cluster() != null && request.argCount() > 1 && request.argString(0).equalsIgnoreCase("ssubscribe")) {
+            // a cluster serves a shard channel on its slot's master; later SSUBSCRIBEs on this
+            // connection must name channels of that node, as on a cluster connection (else MOVED)
+            tunnelNode = pool.nodeFor(request.content(), request.argOffset(1), request.argLength(1));
+        }
+        UpstreamConnection connection = dedicatedConnection(pool, tunnelNode);
         session.tunneled = true;
         loop.requestFinished();     // a subscription is not a request that shutdown waits for
         tunnelReply = pending;      // stays at the queue's tail; everything after it streams through it
@@ -580,7 +599,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void forwardToTunnel(RespRequest request, CommandSpec spec) {
-        UpstreamConnection connection = dedicated.get(proxy.routes().defaultTarget().nodes().get(0));
+        UpstreamConnection connection = tunnelNode == null ? null : dedicated.get(tunnelNode);
         if (connection == null || connection.isClosed()) {
             request.release();
             return;
@@ -818,6 +837,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         dedicated.clear();
         session.tunneled = false;
+        tunnelNode = null;
         tunnelReply = null;
     }
 
