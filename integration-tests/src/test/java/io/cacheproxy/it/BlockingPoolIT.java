@@ -71,6 +71,18 @@ class BlockingPoolIT {
         return Long.parseLong(m.group(1));
     }
 
+    /** connected_clients once connections of earlier tests' proxies have finished closing. */
+    private long settledConnectedClients() {
+        long[] last = {-1};
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            long now = clientsInfo("connected_clients");
+            boolean same = now == last[0];
+            last[0] = now;
+            return same;
+        });
+        return last[0];
+    }
+
     private void awaitBlockedClients(long n) {
         await().atMost(Duration.ofSeconds(5)).until(() -> clientsInfo("blocked_clients") == n);
     }
@@ -82,11 +94,24 @@ class BlockingPoolIT {
 
     /** Starts a proxy over the node and waits for its start-up health probe (a PING) to be connected. */
     private TestProxy startProxy(String poolOptions) {
-        long probes = connectionsWhoseLastCommandWas("ping");
+        // By connection id: an earlier proxy's probe connection may still be closing on the node.
+        java.util.Set<String> before = new java.util.HashSet<>(connectionIds());
         TestProxy started = TestProxy.start(new ProxyYaml().pool("main",
                 (poolOptions.isEmpty() ? "" : poolOptions + "\n") + PROBE_ONLY_HOURLY, redis.fixture()));
-        await().atMost(Duration.ofSeconds(5)).until(() -> connectionsWhoseLastCommandWas("ping") == probes + 1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> direct.callString("CLIENT", "LIST").lines()
+                .anyMatch(l -> l.contains(" cmd=ping ") && !before.contains(idOf(l))));
         return started;
+    }
+
+    private java.util.List<String> connectionIds() {
+        return direct.callString("CLIENT", "LIST").lines().map(BlockingPoolIT::idOf).toList();
+    }
+
+    /** The {@code id=N} field of a CLIENT LIST line. */
+    private static String idOf(String clientListLine) {
+        int start = clientListLine.indexOf("id=");
+        int end = clientListLine.indexOf(' ', start);
+        return start < 0 ? "" : clientListLine.substring(start, end < 0 ? clientListLine.length() : end);
     }
 
     @Test
@@ -176,7 +201,7 @@ class BlockingPoolIT {
 
     @Test
     void shouldFreeTheConnectionOfAClientThatDisconnectsWhileBlocked() {
-        long withoutThisProxy = clientsInfo("connected_clients");
+        long withoutThisProxy = settledConnectedClients();
         try (TestProxy single = startProxy("blocking-connections: 1");
              RawRedisClient waiting = single.connect()) {
             long before = clientsInfo("connected_clients");

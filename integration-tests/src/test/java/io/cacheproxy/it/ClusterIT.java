@@ -235,4 +235,38 @@ class ClusterIT {
             }
         }
     }
+
+    private static long getCalls(RedisFixture node) {
+        for (String line : call(node, "INFO", "commandstats").split("\r\n")) {
+            if (line.startsWith("cmdstat_get:calls=")) {
+                return Long.parseLong(line.substring("cmdstat_get:calls=".length(), line.indexOf(',')));
+            }
+        }
+        return 0;
+    }
+
+    @Test
+    void shouldReadFromReplicasWhenThePoolSaysSo() {
+        try (TestProxy replicaReads = TestProxy.start("server:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n"
+                + "pools:\n  main:\n    type: cluster\n    nodes: [" + cluster.nodes().get(0).address() + "]\n"
+                + "    replication: {read-from: replica}\n");
+             RawRedisClient client = replicaReads.connect()) {
+            for (int i = 0; i < 50; i++) {
+                assertThat(client.callString("SET", "r:" + i, "v" + i)).isEqualTo("+OK\r\n");
+            }
+            for (LocalRedisServer node : cluster.nodes()) {
+                call(node, "WAIT", "1", "2000");   // on masters: until the replicas have the writes
+            }
+            List<LocalRedisServer> masters = masters();
+            long mastersBefore = masters.stream().mapToLong(ClusterIT::getCalls).sum();
+            long allBefore = cluster.nodes().stream().mapToLong(ClusterIT::getCalls).sum();
+            for (int i = 0; i < 50; i++) {
+                assertThat(client.callString("GET", "r:" + i)).isEqualTo("$" + ("v" + i).length() + "\r\nv" + i + "\r\n");
+            }
+            long mastersAfter = masters.stream().mapToLong(ClusterIT::getCalls).sum();
+            long allAfter = cluster.nodes().stream().mapToLong(ClusterIT::getCalls).sum();
+            assertThat(allAfter - allBefore).as("GETs served").isEqualTo(50);
+            assertThat(mastersAfter - mastersBefore).as("GETs served by masters").isZero();
+        }
+    }
 }

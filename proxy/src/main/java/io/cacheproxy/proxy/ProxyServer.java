@@ -4,6 +4,7 @@ import io.cacheproxy.config.AdminCommands;
 import io.cacheproxy.config.HostAndPort;
 import io.cacheproxy.config.PoolConfig;
 import io.cacheproxy.config.PoolType;
+import io.cacheproxy.config.ReadFrom;
 import io.cacheproxy.config.ProxyConfig;
 import io.cacheproxy.config.RouteConfig;
 import io.cacheproxy.config.UserConfig;
@@ -172,12 +173,14 @@ public final class ProxyServer implements AutoCloseable {
     private static BackendPool buildPool(PoolConfig pool, List<AutoCloseable> watchers) {
         RespLimits replyLimits = new RespLimits(RespLimits.DEFAULTS.maxBulkLength(), RespLimits.DEFAULTS.maxArgs(),
                 RespLimits.DEFAULTS.maxInlineLength(), 1024);
+        boolean readFromReplicas = pool.type() == PoolType.CLUSTER && pool.replication().readFrom() != ReadFrom.PRIMARY;
         UpstreamSettings settings = new UpstreamSettings(pool.timeouts().connect(), pool.timeouts().command(),
-                pool.password(), replyLimits, pool.blockingConnections());
+                pool.password(), replyLimits, pool.blockingConnections(), readFromReplicas);
         if (pool.type() == PoolType.CLUSTER) {
             ClusterTopology topology = ClusterTopology.start(pool.name(), pool.nodes(), pool.timeouts().connect());
             watchers.add(topology);
-            return new BackendPool(pool.name(), topology, settings, pool.adminCommands() == AdminCommands.PASS);
+            return new BackendPool(pool.name(), topology, settings, pool.adminCommands() == AdminCommands.PASS,
+                    readFromReplicas, pool.replication().readFrom() == ReadFrom.ANY);
         }
         List<BackendNode> nodes = new ArrayList<>();
         if (pool.type() == PoolType.SENTINEL) {

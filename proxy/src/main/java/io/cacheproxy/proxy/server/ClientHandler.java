@@ -246,7 +246,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             // the common case, one key: no key array
             int k = spec.firstKey();
             pool = proxy.routes().targetFor(request.content(), request.argOffset(k), request.argLength(k));
-            node = pool.nodeFor(request.content(), request.argOffset(k), request.argLength(k));
+            node = pool.readsFromReplicas() && spec.flags().contains("readonly")
+                    ? pool.readNodeFor(request.content(), request.argOffset(k), request.argLength(k))
+                    : pool.nodeFor(request.content(), request.argOffset(k), request.argLength(k));
         } else {
             int[] keys = KeyPositions.of(spec, request);
             Owner owner = keys == null ? null : ownerOf(request, keys);

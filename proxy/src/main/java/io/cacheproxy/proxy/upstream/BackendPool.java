@@ -23,6 +23,11 @@ public final class BackendPool {
     private final HashRing ring;
     /** The slot map of a cluster pool; null for the others. */
     private final ClusterTopology cluster;
+    /** {@code replication.read-from: replica} or {@code any} on a cluster pool. */
+    private final boolean readFromReplicas;
+    /** {@code read-from: any}: the master takes its turn among the replicas. */
+    private final boolean readFromMasterToo;
+    private final AtomicInteger nextReplica = new AtomicInteger();
     private final UpstreamSettings settings;
     private final boolean adminCommandsPass;
     /** Per node: its open connections for blocking commands, over all event loops. Never resized. */
@@ -41,12 +46,21 @@ public final class BackendPool {
         }
         this.ring = new HashRing(names, vnodes);
         this.cluster = null;
+        this.readFromReplicas = false;
+        this.readFromMasterToo = false;
     }
 
-    /** A {@code type: cluster} pool: keys go to their slot's master as {@code cluster} knows it. */
-    public BackendPool(String name, ClusterTopology cluster, UpstreamSettings settings, boolean adminCommandsPass) {
+    /**
+     * A {@code type: cluster} pool: keys go to their slot's master as {@code cluster} knows it;
+     * with {@code readFromReplicas}, reads go to the master's replicas in turn (the master when it
+     * has none), and with {@code readFromMasterToo} to the master and its replicas in turn.
+     */
+    public BackendPool(String name, ClusterTopology cluster, UpstreamSettings settings, boolean adminCommandsPass,
+                       boolean readFromReplicas, boolean readFromMasterToo) {
         this.name = Objects.requireNonNull(name, "name");
         this.cluster = Objects.requireNonNull(cluster, "cluster");
+        this.readFromReplicas = readFromReplicas;
+        this.readFromMasterToo = readFromMasterToo;
         this.nodes = null;
         this.ring = null;
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -87,6 +101,26 @@ public final class BackendPool {
             return node != null ? node : cluster.slots().masters().get(0);   // the node's MOVED will tell
         }
         return nodes.size() == 1 ? nodes.get(0) : nodes.get(ring.nodeFor(buf, offset, length));
+    }
+
+    /** Whether reads ({@code readonly} commands) go to {@link #readNodeFor} rather than {@link #nodeFor}. */
+    public boolean readsFromReplicas() {
+        return readFromReplicas;
+    }
+
+    /**
+     * For a read of the key: a replica of its slot's master, in turn (with {@code read-from: any}
+     * the master takes a turn too); the master when it has no replica.
+     */
+    public BackendNode readNodeFor(ByteBuf buf, int offset, int length) {
+        BackendNode master = nodeFor(buf, offset, length);
+        List<BackendNode> replicas = cluster.slots().replicasOf(master);
+        int choices = replicas.size() + (readFromMasterToo ? 1 : 0);
+        if (replicas.isEmpty()) {
+            return master;
+        }
+        int pick = Math.floorMod(nextReplica.getAndIncrement(), choices);
+        return pick < replicas.size() ? replicas.get(pick) : master;
     }
 
     /** For a cluster pool, the key's slot (keys of one request must share it); -1 for the others. */

@@ -4,6 +4,7 @@ import io.cacheproxy.routing.KeySlot;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Which master serves each of the 16384 slots of a Redis Cluster, as last learned (CLUSTER SLOTS,
@@ -12,8 +13,15 @@ import java.util.List;
 public final class ClusterSlots {
     private final BackendNode[] bySlot;
     private final List<BackendNode> masters;
+    /** Per master, its replicas as CLUSTER SLOTS listed them. */
+    private final Map<BackendNode, List<BackendNode>> replicas;
 
     ClusterSlots(BackendNode[] bySlot) {
+        this(bySlot, Map.of());
+    }
+
+    ClusterSlots(BackendNode[] bySlot, Map<BackendNode, List<BackendNode>> replicas) {
+        this.replicas = Map.copyOf(replicas);
         if (bySlot.length != KeySlot.SLOTS) {
             throw new IllegalArgumentException("slots: " + bySlot.length + " (expected: " + KeySlot.SLOTS + ")");
         }
@@ -37,6 +45,11 @@ public final class ClusterSlots {
         return masters;
     }
 
+    /** The replicas of {@code master}; empty when it has none or is unknown. */
+    public List<BackendNode> replicasOf(BackendNode master) {
+        return replicas.getOrDefault(master, List.of());
+    }
+
     /** This table with {@code slot} served by {@code node} (a MOVED reply). */
     ClusterSlots with(int slot, BackendNode node) {
         if (bySlot[slot] == node) {
@@ -44,6 +57,6 @@ public final class ClusterSlots {
         }
         BackendNode[] copy = Arrays.copyOf(bySlot, bySlot.length);
         copy[slot] = node;
-        return new ClusterSlots(copy);
+        return new ClusterSlots(copy, replicas);
     }
 }

@@ -5,14 +5,14 @@ import io.cacheproxy.routing.KeySlot;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.models.slots.ClusterSlotRange;
-import io.lettuce.core.cluster.models.slots.ClusterSlotsParser;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -84,6 +84,13 @@ public final class ClusterTopology implements AutoCloseable {
         return nodesByAddress.computeIfAbsent(host + ":" + port, a -> new BackendNode(pool, host, port));
     }
 
+    /** The node of a CLUSTER SLOTS entry {@code [host, port, id, ...]}; an empty host means "the node you asked". */
+    private BackendNode node(List<?> entry, HostAndPort askedNode) {
+        Object host = entry.get(0);
+        String h = host == null || host.toString().isEmpty() ? askedNode.host() : host.toString();
+        return node(h, ((Number) entry.get(1)).intValue());
+    }
+
     /** A MOVED reply said {@code slot} is served by {@code node}: use it now, and re-read the whole map soon. */
     public void moved(int slot, BackendNode node) {
         slots = slots.with(slot, node);
@@ -115,14 +122,22 @@ public final class ClusterTopology implements AutoCloseable {
         for (HostAndPort candidate : candidates) {
             try (StatefulRedisConnection<String, String> connection =
                          client.connect(RedisURI.Builder.redis(candidate.host(), candidate.port()).withTimeout(timeout).build())) {
-                List<ClusterSlotRange> ranges = ClusterSlotsParser.parse(connection.sync().clusterSlots());
+                // [[from, to, [master host, port, id, ...], [replica host, port, id, ...], ...], ...]
+                List<Object> ranges = connection.sync().clusterSlots();
                 BackendNode[] bySlot = new BackendNode[KeySlot.SLOTS];
+                Map<BackendNode, List<BackendNode>> replicas = new HashMap<>();
                 int covered = 0;
-                for (ClusterSlotRange range : ranges) {
-                    RedisURI master = range.getUpstream().getUri();
-                    String host = master.getHost() == null || master.getHost().isEmpty() ? candidate.host() : master.getHost();
-                    BackendNode node = node(host, master.getPort());
-                    for (int s = range.getFrom(); s <= range.getTo(); s++) {
+                for (Object r : ranges) {
+                    List<?> range = (List<?>) r;
+                    int from = ((Number) range.get(0)).intValue();
+                    int to = ((Number) range.get(1)).intValue();
+                    BackendNode node = node((List<?>) range.get(2), candidate);
+                    List<BackendNode> its = new ArrayList<>();
+                    for (int i = 3; i < range.size(); i++) {
+                        its.add(node((List<?>) range.get(i), candidate));
+                    }
+                    replicas.put(node, its);
+                    for (int s = from; s <= to; s++) {
                         bySlot[s] = node;
                         covered++;
                     }
@@ -131,7 +146,7 @@ public final class ClusterTopology implements AutoCloseable {
                     answers.add(candidate + ": covers " + covered + " of " + KeySlot.SLOTS + " slots");
                     continue;
                 }
-                ClusterSlots fresh = new ClusterSlots(bySlot);
+                ClusterSlots fresh = new ClusterSlots(bySlot, replicas);
                 if (known != null && !fresh.masters().equals(known.masters())) {
                     log.info("pool {}: cluster masters now {}", pool, fresh.masters().stream().map(BackendNode::name).toList());
                 }

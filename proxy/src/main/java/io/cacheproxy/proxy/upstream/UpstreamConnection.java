@@ -234,6 +234,11 @@ public final class UpstreamConnection {
             RespWriter.writeCommand(hello, "HELLO", proto, "AUTH", "default", settings.password());
         }
         send(hello, new HandshakeSink());
+        if (settings.readonly()) {
+            ByteBuf readonly = ch.alloc().buffer(32);
+            RespWriter.writeCommand(readonly, "READONLY");
+            send(readonly, new HandshakeSink());
+        }
         while (!waitingCommands.isEmpty()) {
             ReplySink sink = waitingSinks.poll();
             ByteBuf command = waitingCommands.poll();

@@ -13,9 +13,17 @@ import java.util.Objects;
  * @param replyLimits         limits for scanning backend replies
  * @param blockingConnections connections for blocking commands this proxy may have to each node,
  *                            over all event loops ({@code pools.NAME.blocking-connections})
+ * @param readonly            send {@code READONLY} after the handshake, so cluster replicas serve
+ *                            reads (harmless on masters)
  */
 public record UpstreamSettings(Duration connectTimeout, Duration commandTimeout, String password, RespLimits replyLimits,
-                               int blockingConnections) {
+                               int blockingConnections, boolean readonly) {
+
+    public UpstreamSettings(Duration connectTimeout, Duration commandTimeout, String password, RespLimits replyLimits,
+                            int blockingConnections) {
+        this(connectTimeout, commandTimeout, password, replyLimits, blockingConnections, false);
+    }
+
     public UpstreamSettings {
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(commandTimeout, "commandTimeout");
