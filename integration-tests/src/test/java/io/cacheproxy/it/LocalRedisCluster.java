@@ -11,18 +11,21 @@ import java.util.concurrent.TimeUnit;
 /**
  * A Redis Cluster of real local processes, for the tests of {@code type: cluster} pools: {@code masters}
  * masters with {@code replicas} replicas each, joined with {@code redis-cli --cluster create} and
- * ready (every node sees {@code cluster_state:ok}) when {@link #start} returns. Stops every process
- * it started, by PID.
+ * ready when {@link #start} returns: every node sees {@code cluster_state:ok} and every replica
+ * (so that CLUSTER SLOTS lists it), and every replica has synced with its master. Stops every
+ * process it started, by PID.
  */
 public final class LocalRedisCluster implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
     private final List<LocalRedisServer> nodes = new ArrayList<>();
+    private final int replicaCount;
 
-    private LocalRedisCluster() {
+    private LocalRedisCluster(int replicaCount) {
+        this.replicaCount = replicaCount;
     }
 
     public static LocalRedisCluster start(int masters, int replicas) {
-        LocalRedisCluster cluster = new LocalRedisCluster();
+        LocalRedisCluster cluster = new LocalRedisCluster(masters * replicas);
         try {
             for (int i = 0; i < masters * (1 + replicas); i++) {
                 LocalRedisServer node = LocalRedisServer.withArgs("--cluster-enabled", "yes",
@@ -64,6 +67,17 @@ public final class LocalRedisCluster implements AutoCloseable {
                 if (!last.contains("cluster_state:ok") || !last.contains("cluster_known_nodes:" + nodes.size() + "\r\n")) {
                     ready = false;
                     break;
+                }
+                try (RawRedisClient client = RawRedisClient.connect(node.host(), node.port())) {
+                    String clusterNodes = client.callString("CLUSTER", "NODES");
+                    String replication = client.callString("INFO", "replication");
+                    last = node.address() + ": " + clusterNodes + replication;
+                    long replicasSeen = clusterNodes.lines().filter(l -> l.contains(" slave ") || l.contains(",slave ")).count();
+                    boolean synced = replication.contains("role:master") || replication.contains("master_link_status:up");
+                    if (replicasSeen != replicaCount || !synced) {
+                        ready = false;
+                        break;
+                    }
                 }
             }
             if (ready) {
