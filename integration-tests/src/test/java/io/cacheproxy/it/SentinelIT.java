@@ -148,4 +148,39 @@ class SentinelIT {
             }
         }
     }
+
+    private static long getCalls(RedisFixture node) {
+        for (String line : info(node, "commandstats").split("\r\n")) {
+            if (line.startsWith("cmdstat_get:calls=")) {
+                return Long.parseLong(line.substring("cmdstat_get:calls=".length(), line.indexOf(',')));
+            }
+        }
+        return 0;
+    }
+
+    @Test
+    void shouldReadFromTheReplicaTheSentinelsListWhenThePoolSaysSo() {
+        String yaml = yaml(MASTER_NAME).replace("    timeouts:", "    replication: {read-from: replica}\n    timeouts:");
+        // after another test's failover the old master needs a moment to become a synced replica
+        LocalRedisServer currentMaster = masterPortNamedBySentinel() == master.port() ? master : replica;
+        LocalRedisServer currentReplica = currentMaster == master ? replica : master;
+        await().atMost(Duration.ofSeconds(20)).until(() -> info(currentReplica, "replication").contains("master_link_status:up")
+                && info(currentMaster, "replication").contains("connected_slaves:1")
+                && sentinels.stream().allMatch(s -> {
+                    String replicas = call(s, "SENTINEL", "REPLICAS", MASTER_NAME);
+                    return replicas.contains("$" + Integer.toString(currentReplica.port()).length() + "\r\n" + currentReplica.port() + "\r\n")
+                            && !replicas.contains("s_down") && !replicas.contains("disconnected");
+                }));
+        try (TestProxy proxy = TestProxy.start(yaml); RawRedisClient client = proxy.connect()) {
+            assertThat(client.callString("SET", "sentinel:read", "r")).isEqualTo("+OK\r\n");
+            assertThat(call(currentMaster, "WAIT", "1", "2000")).isEqualTo(":1\r\n");
+            long masterBefore = getCalls(currentMaster);
+            long replicaBefore = getCalls(currentReplica);
+            for (int i = 0; i < 20; i++) {
+                assertThat(client.callString("GET", "sentinel:read")).isEqualTo("$1\r\nr\r\n");
+            }
+            assertThat(getCalls(currentReplica) - replicaBefore).as("GETs on the replica").isEqualTo(20);
+            assertThat(getCalls(currentMaster) - masterBefore).as("GETs on the master").isZero();
+        }
+    }
 }

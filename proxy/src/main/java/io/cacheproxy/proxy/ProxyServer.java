@@ -191,6 +191,9 @@ public final class ProxyServer implements AutoCloseable {
             BackendNode node = new BackendNode(pool.name(), master.host(), master.port());
             watcher.follow(node);
             nodes.add(node);
+            return new BackendPool(pool.name(), nodes, pool.hashing().vnodes(), settings,
+                    pool.adminCommands() == AdminCommands.PASS, watcher::replicas,
+                    pool.replication().readFrom() != ReadFrom.PRIMARY, pool.replication().readFrom() == ReadFrom.ANY);
         } else {
             for (HostAndPort node : pool.nodes()) {
                 nodes.add(new BackendNode(pool.name(), node.host(), node.port()));

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * A named set of backend nodes and how keys spread over them: a {@link HashRing} over the node
@@ -23,10 +24,12 @@ public final class BackendPool {
     private final HashRing ring;
     /** The slot map of a cluster pool; null for the others. */
     private final ClusterTopology cluster;
-    /** {@code replication.read-from: replica} or {@code any} on a cluster pool. */
+    /** {@code replication.read-from: replica} or {@code any} on a cluster or sentinel pool. */
     private final boolean readFromReplicas;
     /** {@code read-from: any}: the master takes its turn among the replicas. */
     private final boolean readFromMasterToo;
+    /** A sentinel pool's replicas as its watcher knows them; null for other pools. */
+    private final Supplier<List<BackendNode>> sentinelReplicas;
     private final AtomicInteger nextReplica = new AtomicInteger();
     private final UpstreamSettings settings;
     private final boolean adminCommandsPass;
@@ -35,6 +38,16 @@ public final class BackendPool {
 
     public BackendPool(String name, List<BackendNode> nodes, int vnodes, UpstreamSettings settings,
                        boolean adminCommandsPass) {
+        this(name, nodes, vnodes, settings, adminCommandsPass, null, false, false);
+    }
+
+    /**
+     * A pool of fixed nodes whose reads may go to replicas that {@code replicas} names (a sentinel
+     * pool's), as {@link #readNodeFor} describes.
+     */
+    public BackendPool(String name, List<BackendNode> nodes, int vnodes, UpstreamSettings settings,
+                       boolean adminCommandsPass, Supplier<List<BackendNode>> replicas,
+                       boolean readFromReplicas, boolean readFromMasterToo) {
         this.name = Objects.requireNonNull(name, "name");
         this.nodes = List.copyOf(nodes);
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -46,8 +59,9 @@ public final class BackendPool {
         }
         this.ring = new HashRing(names, vnodes);
         this.cluster = null;
-        this.readFromReplicas = false;
-        this.readFromMasterToo = false;
+        this.sentinelReplicas = replicas;
+        this.readFromReplicas = readFromReplicas && replicas != null;
+        this.readFromMasterToo = readFromMasterToo;
     }
 
     /**
@@ -61,6 +75,7 @@ public final class BackendPool {
         this.cluster = Objects.requireNonNull(cluster, "cluster");
         this.readFromReplicas = readFromReplicas;
         this.readFromMasterToo = readFromMasterToo;
+        this.sentinelReplicas = null;
         this.nodes = null;
         this.ring = null;
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -114,7 +129,7 @@ public final class BackendPool {
      */
     public BackendNode readNodeFor(ByteBuf buf, int offset, int length) {
         BackendNode master = nodeFor(buf, offset, length);
-        List<BackendNode> replicas = cluster.slots().replicasOf(master);
+        List<BackendNode> replicas = cluster != null ? cluster.slots().replicasOf(master) : sentinelReplicas.get();
         int choices = replicas.size() + (readFromMasterToo ? 1 : 0);
         if (replicas.isEmpty()) {
             return master;

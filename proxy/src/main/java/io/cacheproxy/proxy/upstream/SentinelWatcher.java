@@ -13,6 +13,8 @@ import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +48,9 @@ public final class SentinelWatcher implements AutoCloseable {
     private final List<StatefulRedisPubSubConnection<String, String>> subscriptions = new ArrayList<>();
     private final ScheduledExecutorService timer;
     private volatile BackendNode node;
+    /** The master's replicas the sentinels consider up, as of the last answer. */
+    private volatile List<BackendNode> replicas = List.of();
+    private final ConcurrentHashMap<String, BackendNode> replicaNodes = new ConcurrentHashMap<>();
 
     private SentinelWatcher(String pool, String masterName, List<HostAndPort> sentinels, Duration timeout) {
         this.pool = pool;
@@ -154,6 +159,7 @@ public final class SentinelWatcher implements AutoCloseable {
                 }
                 SocketAddress address = query.sync().getMasterAddrByName(masterName);
                 if (address instanceof InetSocketAddress inet) {
+                    replicas = upReplicas(query.sync().replicas(masterName));
                     return new HostAndPort(inet.getHostString(), inet.getPort());
                 }
                 answers.add(sentinel + ": does not know master '" + masterName + "'");
@@ -170,6 +176,32 @@ public final class SentinelWatcher implements AutoCloseable {
                     + "': " + String.join("; ", answers));
         }
         return null;
+    }
+
+    /** The master's replicas the sentinels consider up ({@code read-from: replica|any} reads go there). */
+    public List<BackendNode> replicas() {
+        return replicas;
+    }
+
+    /** From SENTINEL REPLICAS: those without a down or disconnected flag, one node object per address. */
+    private List<BackendNode> upReplicas(List<Map<String, String>> entries) {
+        List<BackendNode> up = new ArrayList<>();
+        for (Map<String, String> entry : entries) {
+            String flags = entry.getOrDefault("flags", "");
+            String ip = entry.get("ip");
+            String port = entry.get("port");
+            if (ip == null || port == null || flags.contains("s_down") || flags.contains("o_down")
+                    || flags.contains("disconnected")) {
+                continue;
+            }
+            try {
+                int p = Integer.parseInt(port);
+                up.add(replicaNodes.computeIfAbsent(ip + ":" + p, a -> new BackendNode(pool, ip, p)));
+            } catch (NumberFormatException e) {
+                // a malformed entry names no usable replica
+            }
+        }
+        return List.copyOf(up);
     }
 
     private RedisURI uri(HostAndPort sentinel) {
