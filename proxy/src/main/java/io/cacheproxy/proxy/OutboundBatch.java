@@ -45,16 +45,7 @@ public final class OutboundBatch {
             return;
         }
         try {
-            if (batch == null) {
-                batch = channel.alloc().directBuffer(Math.max(INITIAL_CAPACITY, single.readableBytes() + length));
-                append(batch, single, single.readerIndex(), single.readableBytes());
-                single.release();
-                single = null;
-            } else if (batch.readableBytes() + length > BATCH_LIMIT) {
-                writeBatch();
-                batch = channel.alloc().directBuffer(INITIAL_CAPACITY);
-            }
-            append(batch, message, message.readerIndex(), length);
+            append(batchWithRoomFor(length), message, message.readerIndex(), length);
         } finally {
             message.release();
         }
@@ -70,6 +61,16 @@ public final class OutboundBatch {
             write(src.retainedSlice(index, length));
             return;
         }
+        append(batchWithRoomFor(length), src, index, length);
+    }
+
+    /**
+     * The batch buffer that the next {@code length} bytes go to: started when there is none (taking
+     * in the held lone message, if any), or written out and started again when they would not fit
+     * under {@value #BATCH_LIMIT}. A batch started for a lone copy gets a small buffer: without
+     * pipelining most batches hold one reply.
+     */
+    private ByteBuf batchWithRoomFor(int length) {
         if (batch == null) {
             int held = single != null ? single.readableBytes() : 0;
             batch = channel.alloc().directBuffer(Math.max(held + length, single != null ? INITIAL_CAPACITY : 256));
@@ -82,7 +83,7 @@ public final class OutboundBatch {
             writeBatch();
             batch = channel.alloc().directBuffer(INITIAL_CAPACITY);
         }
-        append(batch, src, index, length);
+        return batch;
     }
 
     /**

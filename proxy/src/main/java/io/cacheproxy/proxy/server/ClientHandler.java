@@ -31,7 +31,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -184,8 +183,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             case CONNECTION -> connectionCommands.answer(this, session, request, spec, pending);
             case KEYED, MOVABLE_KEYS -> forwardByKeys(request, spec, pending);
             case KEYLESS -> {
-                if (proxy.routes().defaultTarget().cluster() != null && spec.name().equals("spublish")) {
-                    forwardByKeys(request, SHARD_CHANNEL, pending);   // a cluster serves a shard channel on its slot's master
+                if (spec.name().equals("spublish")) {
+                    forwardShardPublish(request, pending);
                 } else {
                     forwardKeyless(request, pending);
                 }
@@ -217,10 +216,6 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static final Owner SPANS_NODES = new Owner(null, null, -1);
-
-    /** SPUBLISH routed by its channel (argument 1), for cluster pools. */
-    private static final CommandSpec SHARD_CHANNEL = new CommandSpec("spublish", 3, Set.of(), 1, 1, 1,
-            Set.of(), CommandKind.KEYED, 0);
 
     /** The owner of every key at {@code keyIndexes}; null for no keys; SPANS_NODES when they differ. */
     private Owner ownerOf(RespRequest request, int[] keyIndexes) {
@@ -265,6 +260,13 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             node = owner == null ? pool.nodes().get(0) : owner.node;
         }
         pending.deadlineNanos = pending.startNanos + pool.settings().commandTimeout().toNanos();
+        ClusterRedirect.send(loop, pool, node, session.protocol, request.content(), pending);
+    }
+
+    /** SPUBLISH: to where the channel's subscriptions live ({@link BackendPool#shardChannelNode}). */
+    private void forwardShardPublish(RespRequest request, PendingReply pending) {
+        BackendPool pool = proxy.routes().defaultTarget();
+        BackendNode node = pool.shardChannelNode(request.content(), request.argOffset(1), request.argLength(1));
         ClusterRedirect.send(loop, pool, node, session.protocol, request.content(), pending);
     }
 
@@ -574,12 +576,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         // Pub/sub meets on the default pool's first node, so publishers and subscribers on any proxy
         // with the same config find each other (PUBLISH, a keyless command, goes there too).
         BackendPool pool = proxy.routes().defaultTarget();
-        tunnelNode = pool.nodes().get(0);
-        if (pool.cluster() != null && request.argCount() > 1 && request.argString(0).equalsIgnoreCase("ssubscribe")) {
-            // a cluster serves a shard channel on its slot's master; later SSUBSCRIBEs on this
-            // connection must name channels of that node, as on a cluster connection (else MOVED)
-            tunnelNode = pool.nodeFor(request.content(), request.argOffset(1), request.argLength(1));
-        }
+        // Later SSUBSCRIBEs on this connection must name channels of the same node, as on a Redis
+        // Cluster connection (else Redis answers MOVED).
+        tunnelNode = request.argCount() > 1 && request.argString(0).equalsIgnoreCase("ssubscribe")
+                ? pool.shardChannelNode(request.content(), request.argOffset(1), request.argLength(1))
+                : pool.nodes().get(0);
         UpstreamConnection connection = dedicatedConnection(pool, tunnelNode);
         session.tunneled = true;
         loop.requestFinished();     // a subscription is not a request that shutdown waits for
@@ -633,7 +634,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     void complete(PendingReply pending, ByteBuf reply) {
         pending.done = true;
-        loop.stats().record(pending.commandId, isError(reply), System.nanoTime() - pending.startNanos);
+        loop.stats().record(pending.commandId, isError(reply, reply.readerIndex()), System.nanoTime() - pending.startNanos);
         if (closed) {
             // The client is gone and its queue may already be released: nobody else would free this.
             reply.release();
@@ -658,8 +659,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         pending.done = true;
-        byte type = in.getByte(index);
-        loop.stats().record(pending.commandId, type == '-' || type == '!', System.nanoTime() - pending.startNanos);
+        loop.stats().record(pending.commandId, isError(in, index), System.nanoTime() - pending.startNanos);
         queue.poll();
         loop.requestFinished();
         if (!pending.silent) {
@@ -675,8 +675,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         complete(pending, buf);
     }
 
-    private static boolean isError(ByteBuf reply) {
-        byte type = reply.getByte(reply.readerIndex());
+    /** Whether the reply starting at {@code buf[index]} is an error (simple or blob). */
+    private static boolean isError(ByteBuf buf, int index) {
+        byte type = buf.getByte(index);
         return type == '-' || type == '!';
     }
 

@@ -138,6 +138,15 @@ public final class BackendPool {
         return pick < replicas.size() ? replicas.get(pick) : master;
     }
 
+    /**
+     * Where subscriptions to the shard channel {@code buf[offset, offset+length)} live, and where
+     * SPUBLISH to it goes: in a cluster pool the channel's slot master, as Redis Cluster requires;
+     * otherwise the first node, where every subscription of the proxy meets.
+     */
+    public BackendNode shardChannelNode(ByteBuf buf, int offset, int length) {
+        return cluster != null ? nodeFor(buf, offset, length) : nodes().get(0);
+    }
+
     /** For a cluster pool, the key's slot (keys of one request must share it); -1 for the others. */
     public int slotFor(ByteBuf buf, int offset, int length) {
         return cluster != null ? KeySlot.slot(buf, offset, length) : -1;
