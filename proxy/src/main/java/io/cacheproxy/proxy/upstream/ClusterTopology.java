@@ -2,11 +2,7 @@ package io.cacheproxy.proxy.upstream;
 
 import io.cacheproxy.config.HostAndPort;
 import io.cacheproxy.routing.KeySlot;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -36,11 +30,8 @@ public final class ClusterTopology implements AutoCloseable {
 
     private final String pool;
     private final List<HostAndPort> seeds;
-    private final Duration timeout;
-    private final ClientResources resources;
-    private final RedisClient client;
+    private final ControlPlane plane;
     private final ConcurrentHashMap<String, BackendNode> nodesByAddress = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService timer;
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
     private volatile ClusterSlots slots;
     private volatile long lastRefreshMillis;
@@ -48,14 +39,7 @@ public final class ClusterTopology implements AutoCloseable {
     private ClusterTopology(String pool, List<HostAndPort> seeds, Duration timeout) {
         this.pool = pool;
         this.seeds = List.copyOf(seeds);
-        this.timeout = timeout;
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
-        this.client = RedisClient.create(resources);
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "cacheproxy-cluster-" + pool);
-            t.setDaemon(true);
-            return t;
-        });
+        this.plane = new ControlPlane("cacheproxy-cluster-" + pool, timeout);
     }
 
     /**
@@ -71,7 +55,7 @@ public final class ClusterTopology implements AutoCloseable {
             throw e;
         }
         long period = REFRESH_INTERVAL.toMillis();
-        topology.timer.scheduleWithFixedDelay(() -> topology.refresh(false), period, period, TimeUnit.MILLISECONDS);
+        topology.plane.timer().scheduleWithFixedDelay(() -> topology.refresh(false), period, period, TimeUnit.MILLISECONDS);
         return topology;
     }
 
@@ -101,7 +85,7 @@ public final class ClusterTopology implements AutoCloseable {
     public void refreshSoon() {
         if (refreshQueued.compareAndSet(false, true)) {
             long wait = Math.max(0, lastRefreshMillis + MIN_REFRESH_GAP_MILLIS - System.currentTimeMillis());
-            timer.schedule(() -> {
+            plane.timer().schedule(() -> {
                 refreshQueued.set(false);
                 refresh(false);
             }, wait, TimeUnit.MILLISECONDS);
@@ -121,7 +105,7 @@ public final class ClusterTopology implements AutoCloseable {
         List<String> answers = new ArrayList<>();
         for (HostAndPort candidate : candidates) {
             try (StatefulRedisConnection<String, String> connection =
-                         client.connect(RedisURI.Builder.redis(candidate.host(), candidate.port()).withTimeout(timeout).build())) {
+                         plane.client().connect(plane.uri(candidate))) {
                 // [[from, to, [master host, port, id, ...], [replica host, port, id, ...], ...], ...]
                 List<Object> ranges = connection.sync().clusterSlots();
                 BackendNode[] bySlot = new BackendNode[KeySlot.SLOTS];
@@ -165,8 +149,6 @@ public final class ClusterTopology implements AutoCloseable {
 
     @Override
     public void close() {
-        timer.shutdownNow();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        plane.close();
     }
 }

@@ -1,12 +1,8 @@
 package io.cacheproxy.proxy.upstream;
 
 import io.cacheproxy.config.HostAndPort;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -15,8 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,13 +34,10 @@ public final class SentinelWatcher implements AutoCloseable {
     private final String pool;
     private final String masterName;
     private final List<HostAndPort> sentinels;
-    private final Duration timeout;
-    private final ClientResources resources;
-    private final RedisClient client;
+    private final ControlPlane plane;
     /** One query connection per sentinel, opened on demand and dropped when it fails. Guarded by this. */
     private final List<StatefulRedisSentinelConnection<String, String>> queries = new ArrayList<>();
     private final List<StatefulRedisPubSubConnection<String, String>> subscriptions = new ArrayList<>();
-    private final ScheduledExecutorService timer;
     private volatile BackendNode node;
     /** The master's replicas the sentinels consider up, as of the last answer. */
     private volatile List<BackendNode> replicas = List.of();
@@ -56,17 +47,10 @@ public final class SentinelWatcher implements AutoCloseable {
         this.pool = pool;
         this.masterName = masterName;
         this.sentinels = List.copyOf(sentinels);
-        this.timeout = timeout;
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
-        this.client = RedisClient.create(resources);
+        this.plane = new ControlPlane("cacheproxy-sentinel-" + pool, timeout);
         for (int i = 0; i < this.sentinels.size(); i++) {
             queries.add(null);
         }
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "cacheproxy-sentinel-" + pool);
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     /** A watcher for pool {@code pool}; it talks to no sentinel before {@link #master()}. */
@@ -87,7 +71,7 @@ public final class SentinelWatcher implements AutoCloseable {
         this.node = node;
         for (HostAndPort sentinel : sentinels) {
             try {
-                StatefulRedisPubSubConnection<String, String> subscription = client.connectPubSub(uri(sentinel));
+                StatefulRedisPubSubConnection<String, String> subscription = plane.client().connectPubSub(plane.uri(sentinel));
                 subscription.addListener(new RedisPubSubAdapter<>() {
                     @Override
                     public void message(String channel, String message) {
@@ -105,7 +89,7 @@ public final class SentinelWatcher implements AutoCloseable {
             }
         }
         long period = POLL_INTERVAL.toMillis();
-        timer.scheduleWithFixedDelay(this::poll, period, period, TimeUnit.MILLISECONDS);
+        plane.timer().scheduleWithFixedDelay(this::poll, period, period, TimeUnit.MILLISECONDS);
     }
 
     /** {@code <master name> <old ip> <old port> <new ip> <new port>} */
@@ -154,7 +138,7 @@ public final class SentinelWatcher implements AutoCloseable {
             try {
                 StatefulRedisSentinelConnection<String, String> query = queries.get(i);
                 if (query == null || !query.isOpen()) {
-                    query = client.connectSentinel(uri(sentinel));
+                    query = plane.client().connectSentinel(plane.uri(sentinel));
                     queries.set(i, query);
                 }
                 SocketAddress address = query.sync().getMasterAddrByName(masterName);
@@ -204,13 +188,8 @@ public final class SentinelWatcher implements AutoCloseable {
         return List.copyOf(up);
     }
 
-    private RedisURI uri(HostAndPort sentinel) {
-        return RedisURI.Builder.redis(sentinel.host(), sentinel.port()).withTimeout(timeout).build();
-    }
-
     @Override
     public void close() {
-        timer.shutdownNow();
         synchronized (this) {
             for (StatefulRedisPubSubConnection<String, String> s : subscriptions) {
                 s.close();
@@ -223,7 +202,6 @@ public final class SentinelWatcher implements AutoCloseable {
                 }
             }
         }
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS);
+        plane.close();
     }
 }
