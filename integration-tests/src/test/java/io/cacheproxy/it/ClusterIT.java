@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,16 +43,10 @@ class ClusterIT {
         }
     }
 
-    private static String call(RedisFixture node, String... args) {
-        try (RawRedisClient client = RawRedisClient.connect(node.host(), node.port())) {
-            return client.callString(args);
-        }
-    }
-
     private static List<LocalRedisServer> masters() {
         List<LocalRedisServer> masters = new ArrayList<>();
         for (LocalRedisServer node : cluster.nodes()) {
-            if (call(node, "ROLE").startsWith("*3\r\n$6\r\nmaster")) {
+            if (node.call("ROLE").startsWith("*3\r\n$6\r\nmaster")) {
                 masters.add(node);
             }
         }
@@ -61,7 +56,7 @@ class ClusterIT {
     /** The master that answers GET {@code key} itself (the others answer MOVED). */
     private static LocalRedisServer ownerOf(String key) {
         for (LocalRedisServer master : masters()) {
-            if (!call(master, "GET", key).startsWith("-MOVED")) {
+            if (!master.call("GET", key).startsWith("-MOVED")) {
                 return master;
             }
         }
@@ -80,9 +75,9 @@ class ClusterIT {
         }
         for (int i = 0; i < 30; i++) {
             String key = "k:" + i;
-            assertThat(call(cluster.nodes().get(0), "CLUSTER", "KEYSLOT", key))
+            assertThat(cluster.nodes().get(0).call("CLUSTER", "KEYSLOT", key))
                     .as("the proxy's slot of " + key).isEqualTo(":" + KeySlot.slot(key.getBytes(StandardCharsets.UTF_8)) + "\r\n");
-            assertThat(call(ownerOf(key), "GET", key)).isEqualTo("$" + ("v" + i).length() + "\r\nv" + i + "\r\n");
+            assertThat(ownerOf(key).call("GET", key)).isEqualTo("$" + ("v" + i).length() + "\r\nv" + i + "\r\n");
         }
     }
 
@@ -117,37 +112,18 @@ class ClusterIT {
         int slot = KeySlot.slot(tag.getBytes(StandardCharsets.UTF_8));
         LocalRedisServer source = ownerOf(tag + ":probe");
         LocalRedisServer destination = masters().stream().filter(m -> m != source).findFirst().orElseThrow();
-        String sourceId = call(source, "CLUSTER", "MYID").split("\r\n")[1];
-        String destinationId = call(destination, "CLUSTER", "MYID").split("\r\n")[1];
+        String sourceId = source.call("CLUSTER", "MYID").split("\r\n")[1];
+        String destinationId = destination.call("CLUSTER", "MYID").split("\r\n")[1];
 
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicInteger acknowledged = new AtomicInteger();
-        ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
-        Thread writer = new Thread(() -> {
-            try (RawRedisClient client = proxy.connect().timeout(Duration.ofSeconds(5))) {
-                for (int i = 0; !stop.get(); i++) {
-                    String key = tag + ":" + (i % 200);
-                    String set = client.callString("SET", key, "v" + i);
-                    String get = client.callString("GET", key);
-                    if (set.equals("+OK\r\n") && get.equals("$" + ("v" + i).length() + "\r\nv" + i + "\r\n")) {
-                        acknowledged.incrementAndGet();
-                    } else {
-                        errors.add(key + ": " + set.trim() + " / " + get.trim());
-                    }
-                }
-            } catch (RuntimeException e) {
-                errors.add(e.toString());
-            }
-        }, "cluster-it-writer");
-        writer.start();
+        Traffic traffic = Traffic.start(i -> tag + ":" + (i % 200));
         try {
-            await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() > 500);
+            await().atMost(Duration.ofSeconds(5)).until(() -> traffic.acknowledged.get() > 500);
             // what redis-cli --cluster reshard does for one slot
-            assertThat(call(destination, "CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", sourceId)).isEqualTo("+OK\r\n");
-            assertThat(call(source, "CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", destinationId)).isEqualTo("+OK\r\n");
+            assertThat(destination.call("CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", sourceId)).isEqualTo("+OK\r\n");
+            assertThat(source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", destinationId)).isEqualTo("+OK\r\n");
             int migrated = 0;
             while (true) {
-                String keys = call(source, "CLUSTER", "GETKEYSINSLOT", Integer.toString(slot), "10");
+                String keys = source.call("CLUSTER", "GETKEYSINSLOT", Integer.toString(slot), "10");
                 List<String> names = new ArrayList<>();
                 String[] lines = keys.split("\r\n");
                 for (int i = 2; i < lines.length; i += 2) {
@@ -159,67 +135,46 @@ class ClusterIT {
                 List<String> migrate = new ArrayList<>(List.of("MIGRATE", destination.host(),
                         Integer.toString(destination.port()), "", "0", "5000", "KEYS"));
                 migrate.addAll(names);
-                assertThat(call(source, migrate.toArray(new String[0]))).isIn("+OK\r\n", "+NOKEY\r\n");
+                assertThat(source.call(migrate.toArray(new String[0]))).isIn("+OK\r\n", "+NOKEY\r\n");
                 migrated += names.size();
                 Thread.sleep(20);   // let traffic hit the half-migrated slot (ASK)
             }
             for (LocalRedisServer master : masters()) {
-                assertThat(call(master, "CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", destinationId))
+                assertThat(master.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", destinationId))
                         .isEqualTo("+OK\r\n");
             }
-            int afterMove = acknowledged.get();
-            await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() > afterMove + 500);
+            int afterMove = traffic.acknowledged.get();
+            await().atMost(Duration.ofSeconds(5)).until(() -> traffic.acknowledged.get() > afterMove + 500);
             assertThat(migrated).isGreaterThan(0);
         } finally {
-            stop.set(true);
-            writer.join(10_000);
+            traffic.stop();
         }
-        assertThat(errors).as("client-visible errors while the slot moved").isEmpty();
-        assertThat(call(destination, "GET", tag + ":7")).startsWith("$");
-        assertThat(call(source, "GET", tag + ":7")).startsWith("-MOVED " + slot + " ");
+        assertThat(traffic.errors).as("client-visible errors while the slot moved").isEmpty();
+        assertThat(destination.call("GET", tag + ":7")).startsWith("$");
+        assertThat(source.call("GET", tag + ":7")).startsWith("-MOVED " + slot + " ");
     }
 
     @Test
     void shouldCarryOnWithoutErrorsWhileRedisCliReshardsASlotRange() throws Exception {
         List<LocalRedisServer> masters = masters();
-        String fromId = call(masters.get(0), "CLUSTER", "MYID").split("\r\n")[1];
-        String toId = call(masters.get(1), "CLUSTER", "MYID").split("\r\n")[1];
-        AtomicBoolean stop = new AtomicBoolean();
-        AtomicInteger acknowledged = new AtomicInteger();
-        ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
-        Thread writer = new Thread(() -> {
-            try (RawRedisClient client = proxy.connect().timeout(Duration.ofSeconds(5))) {
-                for (int i = 0; !stop.get(); i++) {
-                    String key = "range:" + (i % 2000);
-                    String set = client.callString("SET", key, "v" + i);
-                    String get = client.callString("GET", key);
-                    if (set.equals("+OK\r\n") && get.equals("$" + ("v" + i).length() + "\r\nv" + i + "\r\n")) {
-                        acknowledged.incrementAndGet();
-                    } else {
-                        errors.add(key + ": " + set.trim() + " / " + get.trim());
-                    }
-                }
-            } catch (RuntimeException e) {
-                errors.add(e.toString());
-            }
-        }, "cluster-it-range-writer");
-        writer.start();
+        String fromId = masters.get(0).call("CLUSTER", "MYID").split("\r\n")[1];
+        String toId = masters.get(1).call("CLUSTER", "MYID").split("\r\n")[1];
+        Traffic traffic = Traffic.start(i -> "range:" + (i % 2000));
         try {
-            await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() > 2000);
+            await().atMost(Duration.ofSeconds(5)).until(() -> traffic.acknowledged.get() > 2000);
             Process reshard = new ProcessBuilder("redis-cli", "--cluster", "reshard", masters.get(0).address(),
                     "--cluster-from", fromId, "--cluster-to", toId, "--cluster-slots", "500",
                     "--cluster-yes", "--cluster-pipeline", "10").redirectErrorStream(true).start();
             String output = new String(reshard.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(reshard.waitFor()).as(output).isZero();
             assertThat(output).contains("Moving slot");
-            int afterReshard = acknowledged.get();
-            await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() > afterReshard + 1000);
+            int afterReshard = traffic.acknowledged.get();
+            await().atMost(Duration.ofSeconds(5)).until(() -> traffic.acknowledged.get() > afterReshard + 1000);
         } finally {
-            stop.set(true);
-            writer.join(10_000);
+            traffic.stop();
         }
-        assertThat(errors).as("client-visible errors while 500 slots moved").isEmpty();
-        assertThat(call(masters.get(1), "CLUSTER", "INFO")).contains("cluster_state:ok");
+        assertThat(traffic.errors).as("client-visible errors while 500 slots moved").isEmpty();
+        assertThat(masters.get(1).call("CLUSTER", "INFO")).contains("cluster_state:ok");
     }
 
     @Test
@@ -236,15 +191,6 @@ class ClusterIT {
         }
     }
 
-    private static long getCalls(RedisFixture node) {
-        for (String line : call(node, "INFO", "commandstats").split("\r\n")) {
-            if (line.startsWith("cmdstat_get:calls=")) {
-                return Long.parseLong(line.substring("cmdstat_get:calls=".length(), line.indexOf(',')));
-            }
-        }
-        return 0;
-    }
-
     @Test
     void shouldReadFromReplicasWhenThePoolSaysSo() {
         try (TestProxy replicaReads = TestProxy.start("server:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n"
@@ -255,18 +201,59 @@ class ClusterIT {
                 assertThat(client.callString("SET", "r:" + i, "v" + i)).isEqualTo("+OK\r\n");
             }
             for (LocalRedisServer node : cluster.nodes()) {
-                call(node, "WAIT", "1", "2000");   // on masters: until the replicas have the writes
+                node.call("WAIT", "1", "2000");   // on masters: until the replicas have the writes
             }
             List<LocalRedisServer> masters = masters();
-            long mastersBefore = masters.stream().mapToLong(ClusterIT::getCalls).sum();
-            long allBefore = cluster.nodes().stream().mapToLong(ClusterIT::getCalls).sum();
+            long mastersBefore = masters.stream().mapToLong(n -> n.commandCalls("get")).sum();
+            long allBefore = cluster.nodes().stream().mapToLong(n -> n.commandCalls("get")).sum();
             for (int i = 0; i < 50; i++) {
                 assertThat(client.callString("GET", "r:" + i)).isEqualTo("$" + ("v" + i).length() + "\r\nv" + i + "\r\n");
             }
-            long mastersAfter = masters.stream().mapToLong(ClusterIT::getCalls).sum();
-            long allAfter = cluster.nodes().stream().mapToLong(ClusterIT::getCalls).sum();
+            long mastersAfter = masters.stream().mapToLong(n -> n.commandCalls("get")).sum();
+            long allAfter = cluster.nodes().stream().mapToLong(n -> n.commandCalls("get")).sum();
             assertThat(allAfter - allBefore).as("GETs served").isEqualTo(50);
             assertThat(mastersAfter - mastersBefore).as("GETs served by masters").isZero();
+        }
+    }
+
+    /**
+     * A client writing and reading back keys through the proxy until stopped, counting the round
+     * trips that came back right and keeping every other reply (or exception) as an error.
+     */
+    private static final class Traffic {
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicInteger acknowledged = new AtomicInteger();
+        final ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+        private Thread writer;
+
+        /** Round trip {@code i} uses the key {@code keyOf.apply(i)}. */
+        static Traffic start(IntFunction<String> keyOf) {
+            Traffic traffic = new Traffic();
+            traffic.writer = new Thread(() -> traffic.run(keyOf), "cluster-it-traffic");
+            traffic.writer.start();
+            return traffic;
+        }
+
+        private void run(IntFunction<String> keyOf) {
+            try (RawRedisClient client = proxy.connect().timeout(Duration.ofSeconds(5))) {
+                for (int i = 0; !stop.get(); i++) {
+                    String key = keyOf.apply(i);
+                    String set = client.callString("SET", key, "v" + i);
+                    String get = client.callString("GET", key);
+                    if (set.equals("+OK\r\n") && get.equals("$" + ("v" + i).length() + "\r\nv" + i + "\r\n")) {
+                        acknowledged.incrementAndGet();
+                    } else {
+                        errors.add(key + ": " + set.trim() + " / " + get.trim());
+                    }
+                }
+            } catch (RuntimeException e) {
+                errors.add(e.toString());
+            }
+        }
+
+        void stop() throws InterruptedException {
+            stop.set(true);
+            writer.join(10_000);
         }
     }
 }

@@ -50,20 +50,13 @@ public final class LocalRedisCluster implements AutoCloseable {
         return List.copyOf(nodes);
     }
 
-    /** {@code CLUSTER INFO} of {@code node}. */
-    public static String clusterInfo(RedisFixture node) {
-        try (RawRedisClient client = RawRedisClient.connect(node.host(), node.port())) {
-            return client.callString("CLUSTER", "INFO");
-        }
-    }
-
     private void awaitReady() {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
             boolean ready = true;
             for (LocalRedisServer node : nodes) {
-                last = node.address() + ": " + clusterInfo(node);
+                last = node.address() + ": " + node.call("CLUSTER", "INFO");
                 if (!last.contains("cluster_state:ok") || !last.contains("cluster_known_nodes:" + nodes.size() + "\r\n")) {
                     ready = false;
                     break;

@@ -11,7 +11,7 @@ class LocalRedisClusterIT {
     void shouldFormAHealthyClusterThatRedirectsKeysToTheirSlotOwner() {
         try (LocalRedisCluster cluster = LocalRedisCluster.start(3, 1)) {
             assertThat(cluster.nodes()).hasSize(6);
-            String info = LocalRedisCluster.clusterInfo(cluster.nodes().get(0));
+            String info = cluster.nodes().get(0).call("CLUSTER", "INFO");
             assertThat(info).contains("cluster_state:ok", "cluster_slots_assigned:16384", "cluster_size:3");
             // "foo" hashes to slot 12182 (CRC16/XMODEM mod 16384): two of the three masters answer MOVED
             int moved = 0;

@@ -30,6 +30,24 @@ public interface RedisFixture extends AutoCloseable {
         return host() + ":" + port();
     }
 
+    /** Sends one command on a connection of its own and returns the reply as text (CRLFs kept). */
+    default String call(String... args) {
+        try (RawRedisClient client = RawRedisClient.connect(host(), port())) {
+            return client.callString(args);
+        }
+    }
+
+    /** How many times the server has run {@code command} (lower case), from INFO commandstats; 0 if never. */
+    default long commandCalls(String command) {
+        String prefix = "cmdstat_" + command + ":calls=";
+        for (String line : call("INFO", "commandstats").split("\r\n")) {
+            if (line.startsWith(prefix)) {
+                return Long.parseLong(line.substring(prefix.length(), line.indexOf(',')));
+            }
+        }
+        return 0;
+    }
+
     /** Kills the server abruptly (SIGKILL): no reply, connections reset, nothing flushed. */
     void kill();
 

@@ -36,7 +36,7 @@ class SentinelIT {
         }
         // A failover needs the sentinels to know the replica and each other (found through hello messages).
         await().atMost(Duration.ofSeconds(20)).until(() -> sentinels.stream().allMatch(s -> {
-            String m = call(s, "SENTINEL", "MASTER", MASTER_NAME);
+            String m = s.call("SENTINEL", "MASTER", MASTER_NAME);
             return m.contains("num-slaves\r\n$1\r\n1\r\n") && m.contains("num-other-sentinels\r\n$1\r\n2\r\n");
         }));
     }
@@ -54,14 +54,8 @@ class SentinelIT {
         return server;
     }
 
-    private static String call(RedisFixture server, String... args) {
-        try (RawRedisClient client = RawRedisClient.connect(server.host(), server.port())) {
-            return client.callString(args);
-        }
-    }
-
     private static String info(RedisFixture server, String section) {
-        return call(server, "INFO", section);
+        return server.call("INFO", section);
     }
 
     private static String yaml(String masterName) {
@@ -76,7 +70,7 @@ class SentinelIT {
 
     /** The master as the first sentinel names it now. */
     private static int masterPortNamedBySentinel() {
-        String reply = call(sentinels.get(0), "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
+        String reply = sentinels.get(0).call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
         String[] lines = reply.split("\r\n");
         return Integer.parseInt(lines[lines.length - 1]);
     }
@@ -97,7 +91,7 @@ class SentinelIT {
             try (RawRedisClient client = proxy.connect()) {
                 assertThat(client.callString("SET", "sentinel:before", "1")).isEqualTo("+OK\r\n");
             }
-            assertThat(call(oldMaster, "GET", "sentinel:before")).as("written to the master the sentinels name")
+            assertThat(oldMaster.call("GET", "sentinel:before")).as("written to the master the sentinels name")
                     .isEqualTo("$1\r\n1\r\n");
 
             AtomicBoolean stop = new AtomicBoolean();
@@ -124,14 +118,14 @@ class SentinelIT {
             writer.start();
             try {
                 await().atMost(Duration.ofSeconds(5)).until(() -> acknowledged.get() > 100);
-                assertThat(call(sentinels.get(0), "SENTINEL", "FAILOVER", MASTER_NAME)).isEqualTo("+OK\r\n");
+                assertThat(sentinels.get(0).call("SENTINEL", "FAILOVER", MASTER_NAME)).isEqualTo("+OK\r\n");
                 await().atMost(Duration.ofSeconds(20)).until(() -> masterPortNamedBySentinel() == newMaster.port());
                 await().atMost(Duration.ofSeconds(10)).until(() -> info(newMaster, "replication").contains("role:master"));
                 // The proxy moves within a poll interval (or at once on +switch-master); writes then land on the new master.
                 await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> {
                     try (RawRedisClient client = proxy.connect()) {
                         String reply = client.callString("SET", "sentinel:after", "2");
-                        return reply.equals("+OK\r\n") && call(newMaster, "GET", "sentinel:after").equals("$1\r\n2\r\n");
+                        return reply.equals("+OK\r\n") && newMaster.call("GET", "sentinel:after").equals("$1\r\n2\r\n");
                     }
                 });
                 int afterSwitch = acknowledged.get();
@@ -149,15 +143,6 @@ class SentinelIT {
         }
     }
 
-    private static long getCalls(RedisFixture node) {
-        for (String line : info(node, "commandstats").split("\r\n")) {
-            if (line.startsWith("cmdstat_get:calls=")) {
-                return Long.parseLong(line.substring("cmdstat_get:calls=".length(), line.indexOf(',')));
-            }
-        }
-        return 0;
-    }
-
     @Test
     void shouldReadFromTheReplicaTheSentinelsListWhenThePoolSaysSo() {
         String yaml = yaml(MASTER_NAME).replace("    timeouts:", "    replication: {read-from: replica}\n    timeouts:");
@@ -167,20 +152,20 @@ class SentinelIT {
         await().atMost(Duration.ofSeconds(20)).until(() -> info(currentReplica, "replication").contains("master_link_status:up")
                 && info(currentMaster, "replication").contains("connected_slaves:1")
                 && sentinels.stream().allMatch(s -> {
-                    String replicas = call(s, "SENTINEL", "REPLICAS", MASTER_NAME);
+                    String replicas = s.call("SENTINEL", "REPLICAS", MASTER_NAME);
                     return replicas.contains("$" + Integer.toString(currentReplica.port()).length() + "\r\n" + currentReplica.port() + "\r\n")
                             && !replicas.contains("s_down") && !replicas.contains("disconnected");
                 }));
         try (TestProxy proxy = TestProxy.start(yaml); RawRedisClient client = proxy.connect()) {
             assertThat(client.callString("SET", "sentinel:read", "r")).isEqualTo("+OK\r\n");
-            assertThat(call(currentMaster, "WAIT", "1", "2000")).isEqualTo(":1\r\n");
-            long masterBefore = getCalls(currentMaster);
-            long replicaBefore = getCalls(currentReplica);
+            assertThat(currentMaster.call("WAIT", "1", "2000")).isEqualTo(":1\r\n");
+            long masterBefore = currentMaster.commandCalls("get");
+            long replicaBefore = currentReplica.commandCalls("get");
             for (int i = 0; i < 20; i++) {
                 assertThat(client.callString("GET", "sentinel:read")).isEqualTo("$1\r\nr\r\n");
             }
-            assertThat(getCalls(currentReplica) - replicaBefore).as("GETs on the replica").isEqualTo(20);
-            assertThat(getCalls(currentMaster) - masterBefore).as("GETs on the master").isZero();
+            assertThat(currentReplica.commandCalls("get") - replicaBefore).as("GETs on the replica").isEqualTo(20);
+            assertThat(currentMaster.commandCalls("get") - masterBefore).as("GETs on the master").isZero();
         }
     }
 }
