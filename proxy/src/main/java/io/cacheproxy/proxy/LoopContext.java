@@ -1,15 +1,19 @@
 package io.cacheproxy.proxy;
 
+import io.cacheproxy.proxy.l1.Broadcaster;
 import io.cacheproxy.proxy.metrics.CommandStats;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
 import io.cacheproxy.proxy.upstream.BlockingConnections;
+import io.cacheproxy.proxy.upstream.ReplySink;
 import io.cacheproxy.proxy.upstream.UpstreamConnection;
 import io.cacheproxy.resp.RespVersion;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * What one event loop owns: its {@link OutboundFlusher}, its shared connections to every backend
@@ -24,14 +28,29 @@ public final class LoopContext {
     private final IdentityHashMap<BackendNode, UpstreamConnection[]> shared = new IdentityHashMap<>();
     private final BlockingConnections blockingConnections;
     private long pendingRequests;
+    private final Broadcaster broadcaster;
 
     private final CommandStats stats;
 
-    public LoopContext(EventLoop loop, Transport transport, CommandStats stats) {
+    /**
+     * @param broadcastChannel where this loop's {@link Broadcaster} publishes written keys; null for no
+     *                         broadcast
+     * @param poolOf           the pool of a node, whose settings a PUBLISH connection uses
+     */
+    public LoopContext(EventLoop loop, Transport transport, CommandStats stats, String broadcastChannel,
+                       byte[] proxyId, Function<BackendNode, BackendPool> poolOf) {
         this.flusher = new OutboundFlusher(loop);
         this.transport = transport;
         this.stats = stats;
         this.blockingConnections = new BlockingConnections(flusher, transport);
+        this.broadcaster = broadcastChannel == null ? null
+                : new Broadcaster(broadcastChannel, proxyId, flusher, ByteBufAllocator.DEFAULT,
+                        (node, command) -> shared(poolOf.apply(node), node, RespVersion.RESP2).send(command, ReplySink.IGNORE));
+    }
+
+    /** Publishes the keys this loop's clients write for other proxies' L1; null when broadcast is off. */
+    public Broadcaster broadcaster() {
+        return broadcaster;
     }
 
     /** This loop's command counters and latencies. */

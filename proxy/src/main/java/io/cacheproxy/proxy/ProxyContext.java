@@ -1,5 +1,7 @@
 package io.cacheproxy.proxy;
 
+import io.cacheproxy.proxy.l1.CacheableReads;
+import io.cacheproxy.proxy.l1.NearCache;
 import io.cacheproxy.proxy.metrics.ProxyMetrics;
 import io.cacheproxy.proxy.server.ModuleCommands;
 import io.cacheproxy.proxy.upstream.BackendNode;
@@ -33,11 +35,22 @@ public final class ProxyContext {
     private final AtomicLong clientIds = new AtomicLong();
     private final ModuleCommands moduleCommands = new ModuleCommands();
     private final ConcurrentHashMap<EventLoop, LoopContext> loops = new ConcurrentHashMap<>();
+    private final NearCache nearCache;
+    private final CacheableReads cacheableReads;
+    /** {@code invalidation.broadcast.channel}, or null when broadcast is off or L1 is. */
+    private final String broadcastChannel;
+    /** This proxy's id in broadcast messages, so it ignores its own. */
+    private final byte[] proxyId;
     private volatile boolean shuttingDown;
 
     public ProxyContext(CommandTable commands, RouteTable<BackendPool> routes, ProxyMetrics metrics,
                         Map<String, String> passwordsByUser, RespLimits requestLimits,
-                        long clientOutputBufferLimit, int maxClients, Transport transport) {
+                        long clientOutputBufferLimit, int maxClients, Transport transport,
+                        NearCache nearCache, String broadcastChannel, byte[] proxyId) {
+        this.nearCache = nearCache;
+        this.cacheableReads = new CacheableReads(commands);
+        this.broadcastChannel = nearCache.enabled() ? broadcastChannel : null;
+        this.proxyId = proxyId.clone();
         this.commands = commands;
         this.routes = routes;
         this.metrics = metrics;
@@ -69,6 +82,15 @@ public final class ProxyContext {
     /** Commands the table lacks, as the backends' COMMAND INFO described them. */
     public ModuleCommands moduleCommands() {
         return moduleCommands;
+    }
+
+    /** L1, the near cache (which may be disabled: {@link NearCache#enabled()}). */
+    public NearCache nearCache() {
+        return nearCache;
+    }
+
+    public CacheableReads cacheableReads() {
+        return cacheableReads;
     }
 
     public RouteTable<BackendPool> routes() {
@@ -110,7 +132,18 @@ public final class ProxyContext {
 
     /** The loop context of {@code loop}, created on first use. */
     public LoopContext loop(EventLoop loop) {
-        return loops.computeIfAbsent(loop, l -> new LoopContext(l, transport, metrics.newLoopStats()));
+        return loops.computeIfAbsent(loop, l -> new LoopContext(l, transport, metrics.newLoopStats(),
+                broadcastChannel, proxyId, this::anyPoolOf));
+    }
+
+    /** A pool that holds {@code node} (for the connection a broadcast is published on). */
+    private BackendPool anyPoolOf(BackendNode node) {
+        for (PoolNode n : allNodes) {
+            if (n.node() == node) {
+                return n.pool();
+            }
+        }
+        throw new IllegalArgumentException("not a node of this proxy: " + node);
     }
 
     public Iterable<LoopContext> loops() {

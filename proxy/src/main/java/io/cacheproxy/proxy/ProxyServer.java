@@ -9,6 +9,7 @@ import io.cacheproxy.config.ProxyConfig;
 import io.cacheproxy.config.RouteConfig;
 import io.cacheproxy.config.UserConfig;
 import io.cacheproxy.proxy.admin.AdminServer;
+import io.cacheproxy.proxy.l1.NearCache;
 import io.cacheproxy.proxy.metrics.ProxyMetrics;
 import io.cacheproxy.proxy.server.ClientHandler;
 import io.cacheproxy.proxy.upstream.BackendNode;
@@ -91,6 +92,7 @@ public final class ProxyServer implements AutoCloseable {
         CommandTable commandTable = CommandTable.standard();
         ProxyMetrics metrics = new ProxyMetrics(commandTable.all().stream().map(CommandSpec::name).toList());
         AdminServer admin = null;
+        NearCache nearCache = null;
         List<AutoCloseable> watchers = new ArrayList<>();
         try {
             Map<String, BackendPool> pools = new LinkedHashMap<>();
@@ -110,8 +112,22 @@ public final class ProxyServer implements AutoCloseable {
             var limits = config.server().limits();
             RespLimits requestLimits = new RespLimits(limits.maxBulk(), limits.maxArgs(), limits.maxInline(),
                     RespLimits.DEFAULTS.maxNestingDepth());
+            // L1 holds keys of sharded and sentinel pools; a cluster pool's masters change under it.
+            Map<BackendNode, BackendPool> cachedNodes = new java.util.IdentityHashMap<>();
+            for (BackendPool pool : pools.values()) {
+                if (pool.cluster() == null) {
+                    pool.nodes().forEach(node -> cachedNodes.put(node, pool));
+                }
+            }
+            nearCache = new NearCache(config.l1(), cachedNodes.keySet());
+            nearCache.bindTo(metrics.registry());
+            byte[] proxyId = java.util.UUID.randomUUID().toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            nearCache.startLinks(config.invalidation(), node -> cachedNodes.get(node).settings(), group.next(),
+                    transport, proxyId);
             ProxyContext context = new ProxyContext(commandTable, RouteTable.of(routes), metrics, users,
-                    requestLimits, limits.clientOutputBuffer(), config.server().maxClients(), transport);
+                    requestLimits, limits.clientOutputBuffer(), config.server().maxClients(), transport,
+                    nearCache, config.invalidation().broadcast().enabled() ? config.invalidation().broadcast().channel() : null,
+                    proxyId);
 
             long idleSeconds = config.server().idleTimeout().toSeconds();
             ServerBootstrap bootstrap = new ServerBootstrap()
@@ -155,6 +171,9 @@ public final class ProxyServer implements AutoCloseable {
             }
             return new ProxyServer(config, context, group, serverChannel, admin, health, watchers);
         } catch (IOException | InterruptedException | RuntimeException e) {
+            if (nearCache != null) {
+                nearCache.close();
+            }
             closeAll(watchers);
             if (admin != null) {
                 admin.close();
@@ -246,6 +265,7 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
         health.stop();
+        context.nearCache().close();
         closeAll(watchers);
         admin.close();
         // Bounded: an event-loop thread that died (an Error escaping Netty) never completes its

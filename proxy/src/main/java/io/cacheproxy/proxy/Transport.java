@@ -1,5 +1,10 @@
 package io.cacheproxy.proxy;
 
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+
 import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
@@ -14,6 +19,7 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
+import java.time.Duration;
 import java.util.Locale;
 
 /**
@@ -47,6 +53,20 @@ public record Transport(
             default -> throw new IllegalArgumentException(
                     "server.transport: " + preference + " (expected: auto, io_uring, epoll or nio)");
         };
+    }
+
+    /**
+     * A client bootstrap for connections to backend nodes on {@code loop}: TCP_NODELAY, keep-alive,
+     * and {@code connectTimeout}, with {@code handler} as the pipeline.
+     */
+    public Bootstrap backendBootstrap(EventLoop loop, Duration connectTimeout, ChannelHandler handler) {
+        return new Bootstrap()
+                .group(loop)
+                .channel(socketChannel)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+                .handler(handler);
     }
 
     private static boolean ioUringAvailable() {

@@ -103,6 +103,11 @@ public final class ProxyMetrics implements AutoCloseable {
         return clientConnections.get();
     }
 
+    /** The registry, for components that register their own meters (L1). */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     /** The Prometheus text exposition. */
     public String scrape() {
         return registry.scrape();

@@ -5,6 +5,11 @@ import io.cacheproxy.proxy.LoopContext;
 import io.cacheproxy.proxy.OutboundBatch;
 import io.cacheproxy.proxy.OutboundFlusher;
 import io.cacheproxy.proxy.ProxyContext;
+import io.cacheproxy.proxy.l1.CacheKey;
+import io.cacheproxy.proxy.l1.Fill;
+import io.cacheproxy.proxy.l1.NearCache;
+import io.cacheproxy.proxy.l1.TrackedNode;
+import io.cacheproxy.proxy.l1.WriteSet;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
 import io.cacheproxy.proxy.upstream.BlockingConnections;
@@ -19,6 +24,7 @@ import io.cacheproxy.routing.CommandKind;
 import io.cacheproxy.routing.CommandSpec;
 import io.cacheproxy.routing.KeyPositions;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -67,6 +73,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     static final int MAX_QUEUED = 4096;
 
     private final ProxyContext proxy;
+    private final NearCache nearCache;
     private final ConnectionCommands connectionCommands;
     private LoopContext loop;
     private Channel channel;
@@ -82,6 +89,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private BackendNode pinnedNode;
     private BackendPool pinnedPool;
     private PendingReply tunnelReply;
+    /** The L1 writes of the commands queued in the open transaction, invalidated again at EXEC. */
+    private final ArrayList<WriteSet> queuedWrites = new ArrayList<>(0);
     private boolean closeAfterDrain;
     private boolean readingPaused;
     private boolean flushMarked;
@@ -94,6 +103,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
 
     public ClientHandler(ProxyContext proxy) {
         this.proxy = proxy;
+        this.nearCache = proxy.nearCache();
         this.connectionCommands = new ConnectionCommands(proxy);
     }
 
@@ -179,6 +189,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             completeWithError(pending, ErrorReplies.NOAUTH);
             return;
         }
+        if (nearCache.enabled() && spec.kind() != CommandKind.CONNECTION && WriteSet.writes(spec)) {
+            pending.writes = WriteSet.begin(nearCache, proxy.routes(), request, spec);
+        }
         switch (spec.kind()) {
             case CONNECTION -> connectionCommands.answer(this, session, request, spec, pending);
             case KEYED, MOVABLE_KEYS -> forwardByKeys(request, spec, pending);
@@ -237,9 +250,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     private void forwardByKeys(RespRequest request, CommandSpec spec, PendingReply pending) {
         BackendPool pool;
         BackendNode node;
+        int keyIndex = -1;      // the index of the request's only key, if it has one
         if (spec.firstKey() > 0 && spec.lastKey() == spec.firstKey()) {
             // the common case, one key: no key array
             int k = spec.firstKey();
+            keyIndex = k;
             pool = proxy.routes().targetFor(request.content(), request.argOffset(k), request.argLength(k));
             node = pool.readsFromReplicas() && spec.flags().contains("readonly")
                     ? pool.readNodeFor(request.content(), request.argOffset(k), request.argLength(k))
@@ -258,9 +273,46 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             // no keys (EVAL … 0) or unlocatable (Redis will answer the error): the default pool's first node
             pool = owner == null ? proxy.routes().defaultTarget() : owner.pool;
             node = owner == null ? pool.nodes().get(0) : owner.node;
+            keyIndex = keys != null && keys.length == 1 ? keys[0] : -1;
         }
         pending.deadlineNanos = pending.startNanos + pool.settings().commandTimeout().toNanos();
+        if (keyIndex > 0 && nearCache.enabled() && proxy.cacheableReads().accepts(spec, request)
+                && readThroughL1(request, spec, pending, pool, node, keyIndex)) {
+            return;
+        }
         ClusterRedirect.send(loop, pool, node, session.protocol, request.content(), pending);
+    }
+
+    /**
+     * A read L1 may answer: from memory when it holds the reply, else (for a hot key) sent as a
+     * {@link Fill} whose reply L1 keeps. Returns false, and leaves the request alone, when L1 does
+     * not take it: the node's keys are not cached (a cluster pool, a replica), or the key is cold,
+     * or the node's invalidation link is down.
+     */
+    private boolean readThroughL1(RespRequest request, CommandSpec spec, PendingReply pending, BackendPool pool,
+                                  BackendNode node, int keyIndex) {
+        TrackedNode tracked = nearCache.tracked(node);
+        if (tracked == null) {
+            return false;
+        }
+        CacheKey key = CacheKey.of(request.content(), request.argOffset(keyIndex), request.argLength(keyIndex));
+        byte[] args = NearCache.argsAfterKey(request, keyIndex);
+        long now = pending.startNanos;
+        boolean hot = nearCache.recordRead(key, now);
+        byte[] hit = nearCache.get(key, spec.id(), session.protocol, args, now);
+        if (hit != null) {
+            request.release();
+            ByteBuf reply = Unpooled.wrappedBuffer(hit);
+            complete(pending, reply, 0, hit.length);
+            reply.release();
+            return true;
+        }
+        if (!hot || !tracked.fillable()) {
+            return false;
+        }
+        NearCache.FillTicket ticket = nearCache.startFill(key, tracked, spec.id(), session.protocol, args, now);
+        Fill.send(nearCache, ticket, loop.shared(pool, node, session.protocol), request.content(), pending);
+        return true;
     }
 
     /** SPUBLISH: to where the channel's subscriptions live ({@link BackendPool#shardChannelNode}). */
@@ -483,6 +535,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 boolean failed = session.multiFailed;
+                WriteSet writes = spec.name().equals("exec") && !failed && nearCache.enabled()
+                        ? WriteSet.merge(nearCache, queuedWrites) : null;
+                queuedWrites.clear();
                 session.inMulti = false;
                 session.watching = false;
                 session.multiFailed = false;
@@ -504,6 +559,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
                     dedicatedConnection(pinnedPool, pinnedNode).send(discard, new ReplacedReply(pending, ErrorReplies.EXECABORT));
                     return;
                 }
+                pending.writes = writes;
                 forwardPinned(request, pending);
             }
             case "unwatch" -> {
@@ -543,6 +599,12 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             session.multiFailed = true;
             refuse(request, pending, refusal);
             return;
+        }
+        if (spec != null && nearCache.enabled() && WriteSet.writes(spec)) {
+            WriteSet writes = WriteSet.begin(nearCache, proxy.routes(), request, spec);
+            if (writes != null) {
+                queuedWrites.add(writes);
+            }
         }
         if (pinnedNode == null) {
             pinnedPool = owner != null ? owner.pool : proxy.routes().defaultTarget();
@@ -633,6 +695,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     }
 
     void complete(PendingReply pending, ByteBuf reply) {
+        endWrites(pending);
         pending.done = true;
         loop.stats().record(pending.commandId, isError(reply, reply.readerIndex()), System.nanoTime() - pending.startNanos);
         if (closed) {
@@ -654,6 +717,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
      * retained slice.
      */
     void complete(PendingReply pending, ByteBuf in, int index, int length) {
+        endWrites(pending);
         if (closed || pending == tunnelReply || queue.peek() != pending) {
             complete(pending, in.retainedSlice(index, length));
             return;
@@ -667,6 +731,14 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         }
         afterWrite(pending);
         drain(!pending.silent);
+    }
+
+    /** A write was answered: L1 drops its keys again, before the client can see the reply. */
+    private void endWrites(PendingReply pending) {
+        if (pending.writes != null) {
+            pending.writes.end(nearCache, loop.broadcaster());
+            pending.writes = null;
+        }
     }
 
     void completeWithError(PendingReply pending, String error) {
@@ -771,6 +843,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     /** RESET: leave transactions and subscriptions by dropping the dedicated connections. */
     void resetConnections() {
         closeDedicated();
+        queuedWrites.clear();
         pinnedNode = null;
         pinnedPool = null;
     }

@@ -109,7 +109,7 @@ final class ClusterRedirect implements ReplySink {
         } else {
             ByteBuf asking = ByteBufAllocator.DEFAULT.buffer(16);
             RespWriter.writeCommand(asking, "ASKING");
-            connection.send(asking, DISCARD);
+            connection.send(asking, ReplySink.IGNORE);
         }
         connection.send(command.retain(), this);
         return true;
@@ -126,25 +126,4 @@ final class ClusterRedirect implements ReplySink {
         }
         return true;
     }
-
-    /** Takes the {@code +OK} of an ASKING. */
-    private static final ReplySink DISCARD = new ReplySink() {
-        @Override
-        public void onReply(ByteBuf reply) {
-            reply.release();
-        }
-
-        @Override
-        public void onReply(ByteBuf in, int index, int length) {
-        }
-
-        @Override
-        public void onFailure(String error) {
-        }
-
-        @Override
-        public long deadlineNanos() {
-            return Long.MAX_VALUE;
-        }
-    };
 }

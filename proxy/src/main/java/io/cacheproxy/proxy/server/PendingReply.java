@@ -1,5 +1,6 @@
 package io.cacheproxy.proxy.server;
 
+import io.cacheproxy.proxy.l1.WriteSet;
 import io.cacheproxy.proxy.upstream.ReplySink;
 import io.netty.buffer.ByteBuf;
 
@@ -23,6 +24,8 @@ final class PendingReply implements ReplySink {
     boolean done;
     boolean silent;
     After after = After.NOTHING;
+    /** The keys this request writes, for L1's second invalidation when its reply arrives; null for none. */
+    WriteSet writes;
 
     PendingReply(ClientHandler client, int commandId, long startNanos, long deadlineNanos) {
         this.client = client;

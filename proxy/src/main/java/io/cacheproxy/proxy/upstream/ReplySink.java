@@ -26,4 +26,25 @@ public interface ReplySink {
 
     /** {@link System#nanoTime()} after which the request has failed; {@link Long#MAX_VALUE} for none. */
     long deadlineNanos();
+
+    /** Takes replies nobody waits for (an ASKING's, a broadcast PUBLISH's) and ignores failures. */
+    ReplySink IGNORE = new ReplySink() {
+        @Override
+        public void onReply(ByteBuf reply) {
+            reply.release();
+        }
+
+        @Override
+        public void onReply(ByteBuf in, int index, int length) {
+        }
+
+        @Override
+        public void onFailure(String error) {
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return Long.MAX_VALUE;
+        }
+    };
 }

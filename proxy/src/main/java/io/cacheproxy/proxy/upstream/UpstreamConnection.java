@@ -14,7 +14,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -88,6 +87,9 @@ public final class UpstreamConnection {
     private boolean flushMarked;
     /** {@link BackendNode#addressEpoch()} of the address this connection was opened to. */
     private int connectedEpoch;
+    /** The invalidation-link epoch whose tracking redirect was sent on this socket, and the one confirmed; -1: none. */
+    private int trackingRequested = -1;
+    private int trackingConfirmed = -1;
     private final OutboundFlusher.Flushable flushTask = () -> {
         flushMarked = false;
         if (out != null) {
@@ -149,6 +151,54 @@ public final class UpstreamConnection {
         }
     }
 
+    /**
+     * Makes sure this connection's reads are tracked, opt-in, with invalidations redirected to the
+     * client {@code redirectId} ({@code CLIENT TRACKING on REDIRECT id OPTIN}), for the link
+     * {@code epoch}: sends the command unless it was already sent for that epoch on this socket.
+     * Commands sent after it are tracked once it succeeds, which {@link #trackingEpoch()} tells.
+     */
+    public void ensureTracking(long redirectId, int epoch) {
+        if (trackingRequested == epoch) {
+            return;
+        }
+        trackingRequested = epoch;
+        ByteBuf command = io.netty.buffer.Unpooled.buffer(64);
+        RespWriter.writeCommand(command, "CLIENT", "TRACKING", "on", "REDIRECT", Long.toString(redirectId), "OPTIN");
+        long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
+        send(command, new ReplySink() {
+            @Override
+            public void onReply(ByteBuf reply) {
+                try {
+                    if (reply.getByte(reply.readerIndex()) == '+') {
+                        trackingConfirmed = epoch;
+                    } else {
+                        log.warn("pool {}, node {}: CLIENT TRACKING refused: {}", node.pool(), node.name(),
+                                reply.toString(StandardCharsets.UTF_8).trim());
+                    }
+                } finally {
+                    reply.release();
+                }
+            }
+
+            @Override
+            public void onFailure(String error) {
+                if (trackingRequested == epoch) {
+                    trackingRequested = -1;
+                }
+            }
+
+            @Override
+            public long deadlineNanos() {
+                return deadline;
+            }
+        });
+    }
+
+    /** The invalidation-link epoch this connection's tracking is confirmed for; -1 for none. */
+    public int trackingEpoch() {
+        return trackingConfirmed;
+    }
+
     /** Sends bytes that expect no FIFO reply (tunnel mode: the tunnel gets every reply). */
     public void sendToTunnel(ByteBuf command) {
         send(command, null);
@@ -187,13 +237,8 @@ public final class UpstreamConnection {
 
     private void connect() {
         state = State.CONNECTING;
-        Bootstrap bootstrap = new Bootstrap()
-                .group(flusher.loop())
-                .channel(transport.socketChannel())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, settings.connectTimeout().toMillis()))
-                .handler(new ChannelInitializer<Channel>() {
+        Bootstrap bootstrap = transport.backendBootstrap(flusher.loop(), settings.connectTimeout(),
+                new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         ch.pipeline().addLast(new ReplyReader());
@@ -296,6 +341,8 @@ public final class UpstreamConnection {
             deadlineCheck = null;
         }
         channel = null;
+        trackingRequested = -1;
+        trackingConfirmed = -1;
         if (out != null) {
             out.discard();
             out = null;

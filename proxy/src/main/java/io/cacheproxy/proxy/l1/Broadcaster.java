@@ -1,0 +1,135 @@
+package io.cacheproxy.proxy.l1;
+
+import io.cacheproxy.proxy.OutboundFlusher;
+import io.cacheproxy.proxy.upstream.BackendNode;
+import io.cacheproxy.resp.RespLimits;
+import io.cacheproxy.resp.RespValue;
+import io.cacheproxy.resp.RespWriter;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * Publishes the keys this proxy writes on the broadcast channel ({@code invalidation.broadcast}),
+ * so that other proxies drop them from their L1 even where tracking does not reach. One per event
+ * loop: the keys acknowledged in one loop pass are published in one {@code PUBLISH} per node, on
+ * the node that holds them (every proxy's {@link InvalidationLink} to that node is subscribed).
+ *
+ * <p>A message is a RESP array: the publishing proxy's id, the wall-clock time of the first
+ * acknowledgement in microseconds (for {@code cacheproxy_l1_staleness_seconds}), then the keys. A
+ * message with no keys means the node was flushed.
+ *
+ * <p>Confined to its event loop (except {@link #receive}).
+ */
+public final class Broadcaster {
+    private final String channel;
+    private final byte[] proxyId;
+    private final OutboundFlusher flusher;
+    private final ByteBufAllocator alloc;
+    /** Sends a PUBLISH to a node and ignores its reply; takes ownership of the command. */
+    private final BiConsumer<BackendNode, ByteBuf> publish;
+    private final Map<BackendNode, List<byte[]>> pending = new IdentityHashMap<>();
+    private long firstAckMicros;
+    private boolean flushMarked;
+    private final OutboundFlusher.Flushable flushTask = this::publishPending;
+
+    public Broadcaster(String channel, byte[] proxyId, OutboundFlusher flusher, ByteBufAllocator alloc,
+                       BiConsumer<BackendNode, ByteBuf> publish) {
+        this.channel = channel;
+        this.proxyId = proxyId;
+        this.flusher = flusher;
+        this.alloc = alloc;
+        this.publish = publish;
+    }
+
+    /** Queues {@code key} (written on {@code node}, just acknowledged) for this pass's message. */
+    void add(BackendNode node, CacheKey key) {
+        queue(node).add(key.bytes());
+    }
+
+    /** Queues a flush of {@code node}: a message without keys. */
+    void addFlush(BackendNode node) {
+        queue(node);
+    }
+
+    private List<byte[]> queue(BackendNode node) {
+        if (pending.isEmpty()) {
+            firstAckMicros = nowMicros();
+        }
+        List<byte[]> keys = pending.computeIfAbsent(node, n -> new ArrayList<>(4));
+        if (!flushMarked) {
+            flushMarked = true;
+            flusher.flushThisPass(flushTask);
+        }
+        return keys;
+    }
+
+    private void publishPending() {
+        flushMarked = false;
+        for (Map.Entry<BackendNode, List<byte[]>> e : pending.entrySet()) {
+            List<byte[]> keys = e.getValue();
+            byte[][] message = new byte[keys.size() + 2][];
+            message[0] = proxyId;
+            message[1] = Long.toString(firstAckMicros).getBytes(StandardCharsets.US_ASCII);
+            for (int i = 0; i < keys.size(); i++) {
+                message[i + 2] = keys.get(i);
+            }
+            ByteBuf payload = alloc.heapBuffer();
+            RespWriter.writeCommand(payload, message);
+            byte[] bytes = new byte[payload.readableBytes()];
+            payload.readBytes(bytes);
+            payload.release();
+            ByteBuf command = alloc.buffer(bytes.length + channel.length() + 40);
+            RespWriter.writeCommand(command, "PUBLISH".getBytes(StandardCharsets.US_ASCII),
+                    channel.getBytes(StandardCharsets.UTF_8), bytes);
+            publish.accept(e.getKey(), command);
+        }
+        pending.clear();
+    }
+
+    /** Handles a message heard on the channel: drops its keys unless this proxy sent it. */
+    static void receive(NearCache cache, byte[] ownId, byte[] payload) {
+        RespValue value;
+        try {
+            value = RespValue.read(Unpooled.wrappedBuffer(payload), RespLimits.DEFAULTS);
+        } catch (RuntimeException e) {
+            return;         // not one of ours
+        }
+        if (!(value instanceof RespValue.ArrayValue array) || array.elements() == null || array.elements().size() < 2
+                || !(array.elements().get(0) instanceof RespValue.BulkString sender)
+                || !(array.elements().get(1) instanceof RespValue.BulkString at)) {
+            return;
+        }
+        if (Arrays.equals(sender.value(), ownId)) {
+            return;
+        }
+        List<RespValue> elements = array.elements();
+        if (elements.size() == 2) {
+            cache.invalidateAll(NearCache.Source.BROADCAST);
+        }
+        for (int i = 2; i < elements.size(); i++) {
+            if (elements.get(i) instanceof RespValue.BulkString key && key.value() != null) {
+                cache.invalidate(CacheKey.wrap(key.value()), NearCache.Source.BROADCAST);
+            }
+        }
+        try {
+            long micros = Long.parseLong(new String(at.value(), StandardCharsets.US_ASCII));
+            cache.recordStaleness((nowMicros() - micros) * 1000);
+        } catch (NumberFormatException e) {
+            // no timestamp: nothing to record
+        }
+    }
+
+    private static long nowMicros() {
+        Instant now = Instant.now();
+        return now.getEpochSecond() * 1_000_000 + now.getNano() / 1000;
+    }
+}

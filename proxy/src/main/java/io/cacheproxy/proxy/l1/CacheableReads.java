@@ -1,0 +1,58 @@
+package io.cacheproxy.proxy.l1;
+
+import io.cacheproxy.resp.RespRequest;
+import io.cacheproxy.routing.CommandSpec;
+import io.cacheproxy.routing.CommandTable;
+import java.nio.charset.StandardCharsets;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * The reads whose replies L1 may hold: each reads one key (at argument 1) and its reply depends only
+ * on that key's value and the arguments. GET, HGET, HMGET, HGETALL, HEXISTS, STRLEN, EXISTS with one
+ * key, GETRANGE, SMEMBERS, SISMEMBER, LRANGE, TYPE, and ZRANGE in its plain form
+ * ({@code ZRANGE key start stop [WITHSCORES]}; the BYSCORE/BYLEX/REV/LIMIT forms are not cached).
+ * Immutable.
+ */
+public final class CacheableReads {
+    static final List<String> NAMES = List.of("get", "hget", "hmget", "hgetall", "hexists", "strlen", "exists",
+            "getrange", "smembers", "sismember", "zrange", "lrange", "type");
+    private static final byte[] WITHSCORES = "WITHSCORES".getBytes(StandardCharsets.US_ASCII);
+
+    private final BitSet ids = new BitSet();
+    private final int exists;
+    private final int zrange;
+
+    public CacheableReads(CommandTable table) {
+        int existsId = -1;
+        int zrangeId = -1;
+        for (CommandSpec spec : table.all()) {
+            if (NAMES.contains(spec.name())) {
+                ids.set(spec.id());
+                existsId = spec.name().equals("exists") ? spec.id() : existsId;
+                zrangeId = spec.name().equals("zrange") ? spec.id() : zrangeId;
+            }
+        }
+        if (ids.cardinality() != NAMES.size()) {
+            throw new IllegalStateException("the command table lacks some of " + NAMES);
+        }
+        exists = existsId;
+        zrange = zrangeId;
+    }
+
+    /** Whether {@code request} (a {@code spec} command of valid arity) is a read L1 may answer. */
+    public boolean accepts(CommandSpec spec, RespRequest request) {
+        int id = spec.id();
+        if (!ids.get(id)) {
+            return false;
+        }
+        if (id == exists) {
+            return request.argCount() == 2;
+        }
+        if (id == zrange) {
+            int n = request.argCount();
+            return n == 4 || n == 5 && request.argEqualsIgnoreCase(4, WITHSCORES);
+        }
+        return true;
+    }
+}

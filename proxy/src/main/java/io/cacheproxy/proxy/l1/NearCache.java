@@ -1,0 +1,369 @@
+package io.cacheproxy.proxy.l1;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import io.cacheproxy.config.InvalidationConfig;
+import io.cacheproxy.config.L1Config;
+import io.cacheproxy.proxy.Transport;
+import io.cacheproxy.proxy.upstream.BackendNode;
+import io.cacheproxy.proxy.upstream.UpstreamSettings;
+import io.cacheproxy.resp.RespRequest;
+import io.cacheproxy.resp.RespVersion;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+
+/**
+ * L1: the replies of hot keys' reads, held in memory and served without a round trip, and the rules
+ * that keep them from ever being served stale (shared/DESIGN.md, "L1 and invalidation").
+ *
+ * <p><b>Storage.</b> A Caffeine cache (W-TinyLFU eviction) of {@link Entry}s by Redis key, bounded
+ * by bytes ({@code l1.max-memory}; the weigher counts the reply bytes held); each entry expires at
+ * its {@link Entry.Variant}s' latest expiry, which is the earlier of {@code l1.max-ttl} and the
+ * key's TTL in Redis, read with the value. Replies are copied out of socket buffers into exact-size
+ * arrays.
+ *
+ * <p><b>Admission.</b> Only keys the {@link HotKeySketch} calls hot are filled.
+ *
+ * <p><b>No fill race.</b> Every invalidation of a key bumps the key's generation (one of
+ * {@value #STRIPES} striped counters, so a key shares its counter with others: a false share only
+ * costs a fill) before removing the entry. A fill takes a {@link FillTicket} (the generation, the
+ * flush epoch and the node's epoch) before its read is sent, and its reply is cached only if none of
+ * them moved; the check and the insert are one atomic {@code compute} on the key, which the
+ * invalidation's removal of the key serialises with. So a reply that may predate a write is never
+ * cached, whichever arrives first.
+ *
+ * <p><b>Writes through this proxy</b> invalidate their keys twice: before they are forwarded (read
+ * your writes) and when their reply arrives, before the client sees it. A fill sent between the two
+ * may have read the old value; the second invalidation either drops what it cached or, by moving the
+ * generation, keeps it from being cached.
+ *
+ * <p><b>Writes from elsewhere</b> arrive as invalidations from each node's {@link InvalidationLink}
+ * (Redis client tracking, and the broadcast channel between proxies). A lost link drops the node's
+ * entries ({@link #dropNode}) and no fill from that node is cached until it is back.
+ *
+ * <p>Thread-safe: shared by every event loop.
+ */
+public final class NearCache {
+    /** Why entries were dropped: the {@code source} label of {@code cacheproxy_l1_invalidations_total}. */
+    public enum Source { WRITE, TRACKING, BROADCAST, TTL, FLUSH }
+
+    private static final int STRIPES = 1 << 16;
+    private static final byte[] NO_ARGS = new byte[0];
+
+    private final boolean enabled;
+    private final long maxTtlNanos;
+    private final Cache<CacheKey, Entry> cache;
+    private final AtomicLongArray generations = new AtomicLongArray(STRIPES);
+    private final AtomicLong flushEpoch = new AtomicLong();
+    private final HotKeySketch sketch;
+    private final Map<BackendNode, TrackedNode> nodes = new IdentityHashMap<>();
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder evictions = new LongAdder();
+    private final LongAdder[] invalidations = new LongAdder[Source.values().length];
+    private volatile Timer staleness;
+
+    /**
+     * @param nodes the nodes whose keys L1 may hold (the nodes of sharded and sentinel pools); keys of
+     *              other nodes are never cached
+     */
+    public NearCache(L1Config config, Collection<BackendNode> nodes) {
+        this.enabled = config.enabled() && !nodes.isEmpty();
+        this.maxTtlNanos = config.maxTtl().toNanos();
+        for (int i = 0; i < invalidations.length; i++) {
+            invalidations[i] = new LongAdder();
+        }
+        for (BackendNode node : nodes) {
+            this.nodes.put(node, new TrackedNode(node));
+        }
+        this.sketch = new HotKeySketch(config.hotKeys().minReadsPerSecond(), System.nanoTime());
+        this.cache = Caffeine.newBuilder()
+                .maximumWeight(config.maxMemory())
+                .weigher((CacheKey key, Entry entry) -> entry.weight)
+                .expireAfter(new Expiry<CacheKey, Entry>() {
+                    @Override
+                    public long expireAfterCreate(CacheKey key, Entry entry, long now) {
+                        return Math.max(0, entry.expiresAt() - now);
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(CacheKey key, Entry entry, long now, long current) {
+                        return Math.max(0, entry.expiresAt() - now);
+                    }
+
+                    @Override
+                    public long expireAfterRead(CacheKey key, Entry entry, long now, long current) {
+                        return current;
+                    }
+                })
+                .executor(Runnable::run)
+                .removalListener((CacheKey key, Entry entry, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+                    if (cause == com.github.benmanes.caffeine.cache.RemovalCause.SIZE) {
+                        evictions.increment();
+                    }
+                })
+                .build();
+    }
+
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /** The node as L1 tracks it; null when its keys are never cached. */
+    public TrackedNode tracked(BackendNode node) {
+        return enabled ? nodes.get(node) : null;
+    }
+
+    public Collection<TrackedNode> trackedNodes() {
+        return nodes.values();
+    }
+
+    /**
+     * The cached reply to {@code commandId key args} in {@code protocol}, or null. Counts a hit or a
+     * miss.
+     */
+    public byte[] get(CacheKey key, int commandId, RespVersion protocol, byte[] args, long nowNanos) {
+        Entry entry = cache.getIfPresent(key);
+        Entry.Variant v = entry == null ? null : entry.find(commandId, protocol, args);
+        if (v == null || !valid(v, nowNanos)) {
+            misses.increment();
+            return null;
+        }
+        hits.increment();
+        return v.reply();
+    }
+
+    private boolean valid(Entry.Variant v, long nowNanos) {
+        if (nowNanos - v.expiresAt() >= 0) {
+            invalidations[Source.TTL.ordinal()].increment();
+            return false;
+        }
+        return v.flushEpoch() == flushEpoch.get() && v.nodeEpoch() == v.node().epoch();
+    }
+
+    /** Counts a read of {@code key}; returns whether it is hot enough to be filled into L1. */
+    public boolean recordRead(CacheKey key, long nowNanos) {
+        int estimate = sketch.recordRead(key.hashCode(), nowNanos);
+        return sketch.admits(key.hashCode(), estimate);
+    }
+
+    /**
+     * Takes a ticket for filling {@code key} from {@code node}: call before the read is sent. The
+     * fill is cached by {@link #finishFill} only if nothing invalidated the key, the node or the
+     * whole cache in between.
+     */
+    public FillTicket startFill(CacheKey key, TrackedNode node, int commandId, RespVersion protocol, byte[] args,
+                                long nowNanos) {
+        return new FillTicket(key, node, commandId, protocol, args, generations.get(stripe(key)),
+                flushEpoch.get(), node.epoch(), nowNanos);
+    }
+
+    /**
+     * Caches {@code reply} for {@code ticket} unless it lost a race with an invalidation.
+     *
+     * @param pttlMillis the key's {@code PTTL} read with it: -1 no expiry, -2 no key (then the reply
+     *                   says so too, and is cached like any other), else milliseconds left
+     * @return whether it was cached
+     */
+    boolean finishFill(FillTicket ticket, byte[] reply, long pttlMillis) {
+        if (pttlMillis == 0 || pttlMillis < -2) {
+            return false;
+        }
+        long ttl = pttlMillis < 0 ? maxTtlNanos : Math.min(maxTtlNanos, TimeUnit.MILLISECONDS.toNanos(pttlMillis));
+        Entry.Variant variant = new Entry.Variant(ticket.commandId(), ticket.protocol(), ticket.args(), reply,
+                ticket.startNanos() + ttl, ticket.node(), ticket.nodeEpoch(), ticket.flushEpoch());
+        boolean[] cached = {false};
+        cache.asMap().compute(ticket.key(), (k, old) -> {
+            if (generations.get(stripe(k)) != ticket.generation() || flushEpoch.get() != ticket.flushEpoch()
+                    || ticket.node().epoch() != ticket.nodeEpoch() || !ticket.node().fillable()) {
+                return old;
+            }
+            cached[0] = true;
+            return old == null || !sameEpochs(old, variant) ? Entry.of(k.length(), variant) : old.with(variant);
+        });
+        return cached[0];
+    }
+
+    /** Whether {@code old}'s variants were filled under the same epochs as {@code v} (else they are dead). */
+    private static boolean sameEpochs(Entry old, Entry.Variant v) {
+        Entry.Variant first = old.variants[0];
+        return first.node() == v.node() && first.nodeEpoch() == v.nodeEpoch() && first.flushEpoch() == v.flushEpoch();
+    }
+
+    /** Drops {@code key}'s entry and makes fills of it in flight uncacheable. */
+    public void invalidate(CacheKey key, Source source) {
+        generations.incrementAndGet(stripe(key));
+        cache.invalidate(key);
+        sketch.recordInvalidation(key.hashCode());
+        invalidations[source.ordinal()].increment();
+    }
+
+    /** {@link #invalidate} without counting it: the first of a write's two invalidations. */
+    void invalidateUncounted(CacheKey key) {
+        generations.incrementAndGet(stripe(key));
+        cache.invalidate(key);
+    }
+
+    /** Drops every entry (FLUSHALL, FLUSHDB, a null invalidation). */
+    public void invalidateAll(Source source) {
+        flushEpoch.incrementAndGet();
+        cache.invalidateAll();
+        invalidations[source.ordinal()].increment();
+    }
+
+    /** Drops every entry of {@code node} (its link was lost, or it moved). */
+    public void dropNode(TrackedNode node) {
+        node.bump();
+        cache.asMap().values().removeIf(e -> e.node() == node);
+    }
+
+    /**
+     * Opens an {@link InvalidationLink} to every tracked node on {@code loop}, unless both tracking
+     * and broadcast are off (then entries are bounded by {@code l1.max-ttl} alone for writes that
+     * do not pass through this proxy).
+     */
+    public void startLinks(InvalidationConfig config, Function<BackendNode, UpstreamSettings> settings,
+                           EventLoop loop, Transport transport, byte[] proxyId) {
+        if (!enabled || !config.tracking() && !config.broadcast().enabled()) {
+            return;
+        }
+        String channel = config.broadcast().enabled() ? config.broadcast().channel() : null;
+        for (TrackedNode node : nodes.values()) {
+            InvalidationLink link = new InvalidationLink(node, this, settings.apply(node.node()), loop, transport,
+                    config.tracking(), channel, proxyId);
+            node.link(link);
+            link.start();
+        }
+    }
+
+    /** Closes the invalidation links. */
+    public void close() {
+        for (TrackedNode node : nodes.values()) {
+            if (node.link() != null) {
+                node.link().close();
+            }
+        }
+    }
+
+    /** Records how long after a write's acknowledgement at another proxy its invalidation arrived here. */
+    void recordStaleness(long nanos) {
+        Timer timer = staleness;
+        if (timer != null && nanos >= 0) {
+            timer.record(nanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    public long hits() {
+        return hits.sum();
+    }
+
+    public long misses() {
+        return misses.sum();
+    }
+
+    public long evictions() {
+        return evictions.sum();
+    }
+
+    public long invalidations(Source source) {
+        return invalidations[source.ordinal()].sum();
+    }
+
+    /** Bytes the entries weigh (the reply bytes they hold plus bookkeeping). */
+    public long bytes() {
+        return cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+    }
+
+    /** Whether L1 holds any reply for {@code key}. */
+    public boolean holds(CacheKey key) {
+        return cache.getIfPresent(key) != null;
+    }
+
+    /** Runs Caffeine's pending maintenance (evictions) now. */
+    void cleanUp() {
+        cache.cleanUp();
+    }
+
+    public long entryCount() {
+        return cache.estimatedSize();
+    }
+
+    /** Registers the {@code cacheproxy_l1_*} meters. */
+    public void bindTo(MeterRegistry registry) {
+        FunctionCounter.builder("cacheproxy.l1.hits", this, NearCache::hits)
+                .description("Reads answered from L1").register(registry);
+        FunctionCounter.builder("cacheproxy.l1.misses", this, NearCache::misses)
+                .description("Cacheable reads L1 could not answer").register(registry);
+        FunctionCounter.builder("cacheproxy.l1.evictions", this, NearCache::evictions)
+                .description("Entries evicted to stay within l1.max-memory").register(registry);
+        Gauge.builder("cacheproxy.l1.bytes", this, NearCache::bytes).baseUnit("bytes")
+                .description("Bytes held by L1 entries").register(registry);
+        for (Source source : Source.values()) {
+            FunctionCounter.builder("cacheproxy.l1.invalidations", this, c -> c.invalidations(source))
+                    .tag("source", source.name().toLowerCase(Locale.ROOT))
+                    .description("L1 invalidations by where they came from").register(registry);
+        }
+        staleness = Timer.builder("cacheproxy.l1.staleness")
+                .description("Time from a write's acknowledgement at another proxy to its invalidation reaching this one")
+                .serviceLevelObjectives(Duration.ofNanos(100_000), Duration.ofNanos(250_000), Duration.ofNanos(500_000),
+                        Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10),
+                        Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250),
+                        Duration.ofSeconds(1), Duration.ofSeconds(5))
+                .register(registry);
+    }
+
+    private static int stripe(CacheKey key) {
+        return key.hashCode() & (STRIPES - 1);
+    }
+
+    /**
+     * The arguments after the key at {@code keyIndex}, as one array (each as a 4-byte length and its
+     * bytes): with the command, they tell a key's cached reads apart. Empty for {@code GET key}.
+     */
+    public static byte[] argsAfterKey(RespRequest request, int keyIndex) {
+        int n = request.argCount();
+        if (n <= keyIndex + 1) {
+            return NO_ARGS;
+        }
+        int size = 0;
+        for (int i = keyIndex + 1; i < n; i++) {
+            size += 4 + request.argLength(i);
+        }
+        byte[] out = new byte[size];
+        ByteBuf content = request.content();
+        int p = 0;
+        for (int i = keyIndex + 1; i < n; i++) {
+            int len = request.argLength(i);
+            out[p] = (byte) (len >>> 24);
+            out[p + 1] = (byte) (len >>> 16);
+            out[p + 2] = (byte) (len >>> 8);
+            out[p + 3] = (byte) len;
+            content.getBytes(request.argOffset(i), out, p + 4, len);
+            p += 4 + len;
+        }
+        return out;
+    }
+
+    /**
+     * What a fill must check when its reply arrives; taken by {@link #startFill} before the read is
+     * sent.
+     */
+    public record FillTicket(CacheKey key, TrackedNode node, int commandId, RespVersion protocol, byte[] args,
+                             long generation, long flushEpoch, int nodeEpoch, long startNanos) {
+    }
+}
