@@ -133,11 +133,11 @@ public final class ProxyContext {
     /** The loop context of {@code loop}, created on first use. */
     public LoopContext loop(EventLoop loop) {
         return loops.computeIfAbsent(loop, l -> new LoopContext(l, transport, metrics.newLoopStats(),
-                broadcastChannel, proxyId, this::anyPoolOf));
+                broadcastChannel, proxyId, this::poolOf));
     }
 
-    /** A pool that holds {@code node} (for the connection a broadcast is published on). */
-    private BackendPool anyPoolOf(BackendNode node) {
+    /** A pool that holds {@code node}, whose settings its connections use. */
+    public BackendPool poolOf(BackendNode node) {
         for (PoolNode n : allNodes) {
             if (n.node() == node) {
                 return n.pool();

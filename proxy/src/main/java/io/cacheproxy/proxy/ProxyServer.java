@@ -128,6 +128,7 @@ public final class ProxyServer implements AutoCloseable {
                     requestLimits, limits.clientOutputBuffer(), config.server().maxClients(), transport,
                     nearCache, config.invalidation().broadcast().enabled() ? config.invalidation().broadcast().channel() : null,
                     proxyId);
+            io.cacheproxy.proxy.server.ClientHandler.installRefreshAhead(context);
 
             long idleSeconds = config.server().idleTimeout().toSeconds();
             ServerBootstrap bootstrap = new ServerBootstrap()

@@ -20,6 +20,7 @@ public final class CacheableReads {
     private static final byte[] WITHSCORES = "WITHSCORES".getBytes(StandardCharsets.US_ASCII);
 
     private final BitSet ids = new BitSet();
+    private final java.util.Map<Integer, String> names = new java.util.HashMap<>();
     private final int exists;
     private final int zrange;
 
@@ -29,6 +30,7 @@ public final class CacheableReads {
         for (CommandSpec spec : table.all()) {
             if (NAMES.contains(spec.name())) {
                 ids.set(spec.id());
+                names.put(spec.id(), spec.name());
                 existsId = spec.name().equals("exists") ? spec.id() : existsId;
                 zrangeId = spec.name().equals("zrange") ? spec.id() : zrangeId;
             }
@@ -38,6 +40,11 @@ public final class CacheableReads {
         }
         exists = existsId;
         zrange = zrangeId;
+    }
+
+    /** The name of the cacheable read with {@code id}, or null. */
+    public String nameOf(int id) {
+        return names.get(id);
     }
 
     /** Whether {@code request} (a {@code spec} command of valid arity) is a read L1 may answer. */

@@ -17,6 +17,7 @@ import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.Locale;
@@ -77,6 +78,17 @@ public final class NearCache {
     private final LongAdder evictions = new LongAdder();
     private final LongAdder[] invalidations = new LongAdder[Source.values().length];
     private volatile Timer staleness;
+    private volatile Refresher refresher;
+    private final LongAdder refreshes = new LongAdder();
+
+    /**
+     * Refresh-ahead: re-reads, in the background, a hot key's read that L1 just lost to an
+     * invalidation, so that hot keys that change stay hits. Called on the thread that invalidated.
+     */
+    public interface Refresher {
+        /** Re-reads {@code commandId key args} in {@code protocol} from {@code node} as a fill; may decline. */
+        boolean refresh(CacheKey key, TrackedNode node, int commandId, RespVersion protocol, byte[] args);
+    }
 
     /**
      * @param nodes the nodes whose keys L1 may hold (the nodes of sharded and sentinel pools); keys of
@@ -205,12 +217,34 @@ public final class NearCache {
         return first.node() == v.node() && first.nodeEpoch() == v.nodeEpoch() && first.flushEpoch() == v.flushEpoch();
     }
 
-    /** Drops {@code key}'s entry and makes fills of it in flight uncacheable. */
+    public void refresher(Refresher refresher) {
+        this.refresher = refresher;
+    }
+
+    /**
+     * Drops {@code key}'s entry and makes fills of it in flight uncacheable. A hot key's reads that
+     * L1 held are then re-read once (refresh-ahead), unless the key is changed more often than read.
+     */
     public void invalidate(CacheKey key, Source source) {
         generations.incrementAndGet(stripe(key));
-        cache.invalidate(key);
+        Entry removed = cache.asMap().remove(key);
         sketch.recordInvalidation(key.hashCode());
         invalidations[source.ordinal()].increment();
+        Refresher r = refresher;
+        if (removed != null && r != null && source != Source.FLUSH && source != Source.TTL
+                && sketch.admits(key.hashCode(), sketch.readEstimate(key.hashCode()))) {
+            for (Entry.Variant v : removed.variants) {
+                if (v.node().epoch() == v.nodeEpoch() && v.flushEpoch() == flushEpoch.get()
+                        && r.refresh(key, v.node(), v.commandId(), v.protocol(), v.args())) {
+                    refreshes.increment();
+                }
+            }
+        }
+    }
+
+    /** Reads re-sent by refresh-ahead. */
+    public long refreshes() {
+        return refreshes.sum();
     }
 
     /** {@link #invalidate} without counting it: the first of a write's two invalidations. */
@@ -313,6 +347,8 @@ public final class NearCache {
                 .description("Entries evicted to stay within l1.max-memory").register(registry);
         Gauge.builder("cacheproxy.l1.bytes", this, NearCache::bytes).baseUnit("bytes")
                 .description("Bytes held by L1 entries").register(registry);
+        FunctionCounter.builder("cacheproxy.l1.refreshes", this, NearCache::refreshes)
+                .description("Hot keys' reads re-sent after an invalidation (refresh-ahead)").register(registry);
         for (Source source : Source.values()) {
             FunctionCounter.builder("cacheproxy.l1.invalidations", this, c -> c.invalidations(source))
                     .tag("source", source.name().toLowerCase(Locale.ROOT))
@@ -336,6 +372,22 @@ public final class NearCache {
      * bytes): with the command, they tell a key's cached reads apart. Empty for {@code GET key}.
      */
     public static byte[] argsAfterKey(RespRequest request, int keyIndex) {
+        return encodeArgs(request, keyIndex);
+    }
+
+    /** The arguments {@link #argsAfterKey} encoded, one array each again. */
+    public static byte[][] decodeArgs(byte[] args) {
+        java.util.ArrayList<byte[]> out = new java.util.ArrayList<>();
+        int p = 0;
+        while (p < args.length) {
+            int len = (args[p] & 0xff) << 24 | (args[p + 1] & 0xff) << 16 | (args[p + 2] & 0xff) << 8 | args[p + 3] & 0xff;
+            out.add(Arrays.copyOfRange(args, p + 4, p + 4 + len));
+            p += 4 + len;
+        }
+        return out.toArray(new byte[0][]);
+    }
+
+    private static byte[] encodeArgs(RespRequest request, int keyIndex) {
         int n = request.argCount();
         if (n <= keyIndex + 1) {
             return NO_ARGS;

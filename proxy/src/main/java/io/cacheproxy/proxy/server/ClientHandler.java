@@ -107,6 +107,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         this.connectionCommands = new ConnectionCommands(proxy);
     }
 
+    /** Makes L1 re-read hot keys it loses to invalidations ({@link RefreshAhead}). */
+    public static void installRefreshAhead(ProxyContext proxy) {
+        RefreshAhead.install(proxy);
+    }
+
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
