@@ -1,5 +1,6 @@
 package io.cacheproxy.cli;
 
+import io.cacheproxy.cli.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +11,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "A Redis-protocol cache proxy with a coherent near cache.",
-        subcommands = {RunCommand.class, CheckConfigCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, CheckConfigCommand.class, DemoCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
     public static final int EXIT_RUNTIME = 1;
