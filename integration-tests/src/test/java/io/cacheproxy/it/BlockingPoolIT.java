@@ -204,7 +204,9 @@ class BlockingPoolIT {
         long withoutThisProxy = settledConnectedClients();
         try (TestProxy single = startProxy("blocking-connections: 1");
              RawRedisClient waiting = single.connect()) {
-            // settled: the proxy's L1 invalidation link connects in the background
+            // the shared connection opens on first use (a blocking write's end is broadcast on it):
+            // open it now; and settle: the proxy's L1 invalidation link connects in the background
+            assertThat(waiting.callString("GET", "gone")).isEqualTo("$-1\r\n");
             long before = settledConnectedClients();
             RawRedisClient leaving = single.connect();
             try {

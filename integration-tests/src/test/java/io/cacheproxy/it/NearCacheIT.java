@@ -601,6 +601,41 @@ class NearCacheIT {
         }
     }
 
+    /** MGET: keys L1 holds are answered from memory, the others read; the reply is MGET's, in key order. */
+    @Test
+    void shouldAnswerMgetFromL1ForTheKeysItHoldsAndReadTheRest() {
+        List<String> strings = keys("m", 6);
+        try (Jedis a = jedis(proxyA)) {
+            for (String key : strings) {
+                a.set(key, "v-" + key);
+            }
+            a.hset("m:hash", "f", "1");
+            for (int i = 0; i < 2; i++) {       // hold three of them in L1
+                a.get(strings.get(0));
+                a.get(strings.get(2));
+                a.get(strings.get(4));
+            }
+            double hitsBefore = metric(proxyA, "cacheproxy_l1_hits_total").orElseThrow();
+            String[] asked = {strings.get(0), strings.get(1), strings.get(2), "m:hash", strings.get(3),
+                    "m:missing", strings.get(4), strings.get(5)};
+            assertThat(a.mget(asked)).containsExactly("v-m:0", "v-m:1", "v-m:2", null, "v-m:3", null, "v-m:4",
+                    "v-m:5");
+            assertThat(metric(proxyA, "cacheproxy_l1_hits_total").orElseThrow() - hitsBefore)
+                    .as("keys answered from L1").isEqualTo(3.0);
+            // read once more (each was written once: a key is kept out of L1 until read more often than
+            // written), the hot keys it read were filled: now all six strings are held
+            a.mget(strings.toArray(String[]::new));
+            double hitsBeforeSecond = metric(proxyA, "cacheproxy_l1_hits_total").orElseThrow();
+            assertThat(a.mget(strings.toArray(String[]::new)))
+                    .containsExactly("v-m:0", "v-m:1", "v-m:2", "v-m:3", "v-m:4", "v-m:5");
+            assertThat(metric(proxyA, "cacheproxy_l1_hits_total").orElseThrow() - hitsBeforeSecond)
+                    .as("keys answered from L1 the second time").isEqualTo(6.0);
+            // and a write drops what MGET reads
+            a.set(strings.get(2), "new");
+            assertThat(a.mget(strings.get(2), strings.get(0))).containsExactly("new", "v-m:0");
+        }
+    }
+
     // ---- helpers ----
 
     private static List<String> keys(String prefix, int n) {

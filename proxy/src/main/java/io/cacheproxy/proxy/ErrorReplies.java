@@ -58,7 +58,6 @@ public final class ErrorReplies {
     public static final String SYNTAX = "ERR syntax error";
     public static final String CLIENT_NAME_INVALID =
             "ERR Client names cannot contain spaces, newlines or special characters.";
-    public static final String TRACKING_NOT_SUPPORTED = "ERR client-side caching (CLIENT TRACKING) through the proxy is not supported yet";
     public static final String MAX_CLIENTS = "ERR max number of clients reached";
     public static final String SHUTTING_DOWN = "ERR the proxy is shutting down";
 }

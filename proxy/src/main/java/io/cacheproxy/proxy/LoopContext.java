@@ -86,6 +86,18 @@ public final class LoopContext {
         return connection;
     }
 
+    /** Closes this loop's shared and idle blocking connections (shutdown, after clients are done). */
+    public void closeConnections() {
+        for (UpstreamConnection[] byProtocol : shared.values()) {
+            for (UpstreamConnection connection : byProtocol) {
+                if (connection != null) {
+                    connection.close();
+                }
+            }
+        }
+        blockingConnections.closeAllIdle();
+    }
+
     /** This loop's connections for blocking commands, lent to one client at a time. */
     public BlockingConnections blockingConnections() {
         return blockingConnections;

@@ -3,6 +3,7 @@ package io.cacheproxy.proxy;
 import io.cacheproxy.proxy.l1.CacheableReads;
 import io.cacheproxy.proxy.l1.NearCache;
 import io.cacheproxy.proxy.metrics.ProxyMetrics;
+import io.cacheproxy.proxy.tracking.ClientTracking;
 import io.cacheproxy.proxy.server.ModuleCommands;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
@@ -36,6 +37,7 @@ public final class ProxyContext {
     private final ModuleCommands moduleCommands = new ModuleCommands();
     private final ConcurrentHashMap<EventLoop, LoopContext> loops = new ConcurrentHashMap<>();
     private final NearCache nearCache;
+    private final ClientTracking clientTracking = new ClientTracking();
     private final CacheableReads cacheableReads;
     /** {@code invalidation.broadcast.channel}, or null when broadcast is off or L1 is. */
     private final String broadcastChannel;
@@ -48,6 +50,17 @@ public final class ProxyContext {
                         long clientOutputBufferLimit, int maxClients, Transport transport,
                         NearCache nearCache, String broadcastChannel, byte[] proxyId) {
         this.nearCache = nearCache;
+        nearCache.changeListener(new NearCache.ChangeListener() {
+            @Override
+            public void keyChanged(io.cacheproxy.proxy.l1.CacheKey key) {
+                clientTracking.keyChanged(key);
+            }
+
+            @Override
+            public void allChanged() {
+                clientTracking.allChanged();
+            }
+        });
         this.cacheableReads = new CacheableReads(commands);
         this.broadcastChannel = nearCache.enabled() ? broadcastChannel : null;
         this.proxyId = proxyId.clone();
@@ -87,6 +100,11 @@ public final class ProxyContext {
     /** L1, the near cache (which may be disabled: {@link NearCache#enabled()}). */
     public NearCache nearCache() {
         return nearCache;
+    }
+
+    /** Client-side caching through the proxy: who is told of which key's change. */
+    public ClientTracking clientTracking() {
+        return clientTracking;
     }
 
     public CacheableReads cacheableReads() {

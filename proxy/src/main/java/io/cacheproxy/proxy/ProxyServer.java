@@ -267,6 +267,13 @@ public final class ProxyServer implements AutoCloseable {
         }
         health.stop();
         context.nearCache().close();
+        for (LoopContext loop : context.loops()) {
+            try {
+                loop.loop().submit(loop::closeConnections).get(1, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                log.debug("closing the backend connections of a loop: {}", e.toString());
+            }
+        }
         closeAll(watchers);
         admin.close();
         // Bounded: an event-loop thread that died (an Error escaping Netty) never completes its

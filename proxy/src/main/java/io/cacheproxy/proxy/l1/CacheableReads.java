@@ -23,6 +23,8 @@ public final class CacheableReads {
     private final java.util.Map<Integer, String> names = new java.util.HashMap<>();
     private final int exists;
     private final int zrange;
+    private final int get;
+    private final int mget;
 
     public CacheableReads(CommandTable table) {
         int existsId = -1;
@@ -40,6 +42,18 @@ public final class CacheableReads {
         }
         exists = existsId;
         zrange = zrangeId;
+        get = table.all().stream().filter(c -> c.name().equals("get")).findFirst().orElseThrow().id();
+        mget = table.all().stream().filter(c -> c.name().equals("mget")).findFirst().orElseThrow().id();
+    }
+
+    /** GET's id: MGET's keys are looked up as L1's GET entries. */
+    public int getId() {
+        return get;
+    }
+
+    /** MGET's id (MGET is served per key, see the server's NearCacheMget). */
+    public int mgetId() {
+        return mget;
     }
 
     /** The name of the cacheable read with {@code id}, or null. */

@@ -72,6 +72,11 @@ public final class InvalidationLink {
     private boolean closed;
     private boolean loggedDown;
     private ScheduledFuture<?> probe;
+    /** Whether the link must track every key (BCAST), for client-side caching; and whether it does now. */
+    private boolean allKeys;
+    private boolean allKeysActive;
+    private final java.util.ArrayList<Runnable> allKeysWaiters = new java.util.ArrayList<>();
+    private boolean wasDown;
 
     InvalidationLink(TrackedNode tracked, NearCache cache, UpstreamSettings settings, EventLoop loop,
                      Transport transport, boolean tracking, String broadcastChannel, byte[] proxyId) {
@@ -170,9 +175,48 @@ public final class InvalidationLink {
             // In RESP3 the subscription's confirmation is a push, not a reply: nothing is expected.
             RespWriter.writeCommand(out, "SUBSCRIBE", broadcastChannel);
         }
+        if (allKeys) {
+            writeTrackAllKeys(out);
+        }
         RespWriter.writeCommand(out, "CLIENT", "ID");
         expected.add(this::onClientId);
         ch.writeAndFlush(out);
+    }
+
+    /**
+     * From now on (and after every reconnect) this connection also tracks every key in BCAST mode,
+     * for client-side caching through the proxy; {@code whenActive} runs once it does.
+     */
+    void trackAllKeys(Runnable whenActive) {
+        loop.execute(() -> {
+            if (allKeysActive) {
+                whenActive.run();
+                return;
+            }
+            allKeysWaiters.add(whenActive);
+            if (!allKeys) {
+                allKeys = true;
+                if (channel != null && channel.isActive() && up) {
+                    ByteBuf out = channel.alloc().buffer(64);
+                    writeTrackAllKeys(out);
+                    channel.writeAndFlush(out);
+                }
+            }
+        });
+    }
+
+    private void writeTrackAllKeys(ByteBuf out) {
+        RespWriter.writeCommand(out, "CLIENT", "TRACKING", "on", "BCAST");
+        expected.add(reply -> {
+            requireOk(reply, "CLIENT TRACKING on BCAST");
+            if (!(reply instanceof RespValue.ErrorValue)) {
+                allKeysActive = true;
+                for (Runnable waiter : allKeysWaiters) {
+                    waiter.run();
+                }
+                allKeysWaiters.clear();
+            }
+        });
     }
 
     private void requireOk(RespValue reply, String command) {
@@ -194,6 +238,10 @@ public final class InvalidationLink {
         epoch++;
         up = true;
         backoffMillis = INITIAL_BACKOFF_MILLIS;
+        if (wasDown) {
+            wasDown = false;
+            cache.linkRestored();
+        }
         if (loggedDown) {
             log.info("pool {}, node {}: invalidation link up again", node().pool(), node().name());
             loggedDown = false;
@@ -231,9 +279,13 @@ public final class InvalidationLink {
         up = false;
         clientId = -1;
         channel = null;
+        allKeysActive = false;
+        wasDown = true;
         // Invalidations may have been missed: nothing of the node's may be served from now on.
         cache.dropNode(tracked);
-        if (!loggedDown) {
+        if (closed) {
+            log.debug("pool {}, node {}: invalidation link closed", node().pool(), node().name());
+        } else if (!loggedDown) {
             log.warn("pool {}, node {}: invalidation link down ({}); L1 is bypassed for the node until it is back",
                     node().pool(), node().name(), why);
             loggedDown = true;

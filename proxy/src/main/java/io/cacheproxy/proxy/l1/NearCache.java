@@ -17,9 +17,11 @@ import io.micrometer.core.instrument.Timer;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +81,7 @@ public final class NearCache {
     private final LongAdder[] invalidations = new LongAdder[Source.values().length];
     private volatile Timer staleness;
     private volatile Refresher refresher;
+    private volatile ChangeListener changeListener;
     private final LongAdder refreshes = new LongAdder();
 
     /**
@@ -217,6 +220,60 @@ public final class NearCache {
         return first.node() == v.node() && first.nodeEpoch() == v.nodeEpoch() && first.flushEpoch() == v.flushEpoch();
     }
 
+    /**
+     * Hears of every change L1 hears of, whether or not L1 held the key: client-side caching
+     * through the proxy tells its clients. Called on the thread that heard it.
+     */
+    public interface ChangeListener {
+        void keyChanged(CacheKey key);
+
+        /** Anything may have changed: a flush, or a lost invalidation link (missed changes). */
+        void allChanged();
+    }
+
+    public void changeListener(ChangeListener listener) {
+        this.changeListener = listener;
+    }
+
+    /**
+     * Makes every node's invalidation links hear of every key's change (tracking in BCAST mode), as
+     * client-side caching through the proxy needs; runs {@code whenActive} (on a link's thread) once
+     * they all do. Returns an error text instead when they cannot: no links, or one is down.
+     */
+    public String trackAllKeys(Runnable whenActive) {
+        List<InvalidationLink> links = new ArrayList<>();
+        for (TrackedNode node : nodes.values()) {
+            InvalidationLink link = node.link();
+            if (link == null || !link.tracking()) {
+                return "ERR client-side caching through the proxy needs l1.enabled and invalidation.tracking";
+            }
+            if (!link.isUp()) {
+                return "ERR client-side caching is unavailable: the invalidation link to " + node + " is down";
+            }
+            links.add(link);
+        }
+        if (links.isEmpty()) {
+            return "ERR client-side caching through the proxy needs a sharded or sentinel pool";
+        }
+        java.util.concurrent.atomic.AtomicInteger waiting = new java.util.concurrent.atomic.AtomicInteger(links.size());
+        for (InvalidationLink link : links) {
+            link.trackAllKeys(() -> {
+                if (waiting.decrementAndGet() == 0) {
+                    whenActive.run();
+                }
+            });
+        }
+        return null;
+    }
+
+    /** A node's link is back after a loss: what clients cached meanwhile may be stale. */
+    void linkRestored() {
+        ChangeListener l = changeListener;
+        if (l != null) {
+            l.allChanged();
+        }
+    }
+
     public void refresher(Refresher refresher) {
         this.refresher = refresher;
     }
@@ -230,6 +287,10 @@ public final class NearCache {
         Entry removed = cache.asMap().remove(key);
         sketch.recordInvalidation(key.hashCode());
         invalidations[source.ordinal()].increment();
+        ChangeListener listener = changeListener;
+        if (listener != null) {
+            listener.keyChanged(key);
+        }
         Refresher r = refresher;
         if (removed != null && r != null && source != Source.FLUSH && source != Source.TTL
                 && sketch.admits(key.hashCode(), sketch.readEstimate(key.hashCode()))) {
@@ -253,17 +314,31 @@ public final class NearCache {
         cache.invalidate(key);
     }
 
+    /** {@link #invalidateAll} without counting or telling anyone: the first of a flush's two. */
+    void invalidateAllUncounted() {
+        flushEpoch.incrementAndGet();
+        cache.invalidateAll();
+    }
+
     /** Drops every entry (FLUSHALL, FLUSHDB, a null invalidation). */
     public void invalidateAll(Source source) {
         flushEpoch.incrementAndGet();
         cache.invalidateAll();
         invalidations[source.ordinal()].increment();
+        ChangeListener listener = changeListener;
+        if (listener != null) {
+            listener.allChanged();
+        }
     }
 
     /** Drops every entry of {@code node} (its link was lost, or it moved). */
     public void dropNode(TrackedNode node) {
         node.bump();
         cache.asMap().values().removeIf(e -> e.node() == node);
+        ChangeListener listener = changeListener;
+        if (listener != null) {
+            listener.allChanged();
+        }
     }
 
     /**

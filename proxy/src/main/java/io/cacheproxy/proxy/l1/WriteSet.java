@@ -106,7 +106,11 @@ public final class WriteSet {
     /** Invalidates every key; {@code counted}: in the metrics and the hot-key sketch (once per write). */
     private void invalidate(NearCache cache, boolean counted) {
         if (everything) {
-            cache.invalidateAll(NearCache.Source.FLUSH);
+            if (counted) {
+                cache.invalidateAll(NearCache.Source.FLUSH);
+            } else {
+                cache.invalidateAllUncounted();
+            }
         }
         for (CacheKey key : keys) {
             if (counted) {

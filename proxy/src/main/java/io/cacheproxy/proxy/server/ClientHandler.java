@@ -10,6 +10,8 @@ import io.cacheproxy.proxy.l1.Fill;
 import io.cacheproxy.proxy.l1.NearCache;
 import io.cacheproxy.proxy.l1.TrackedNode;
 import io.cacheproxy.proxy.l1.WriteSet;
+import io.cacheproxy.proxy.tracking.TrackingClient;
+import io.cacheproxy.proxy.tracking.TrackingOptions;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
 import io.cacheproxy.proxy.upstream.BlockingConnections;
@@ -68,13 +70,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Confined to the client's event loop.
  */
-public final class ClientHandler extends ChannelInboundHandlerAdapter {
+public final class ClientHandler extends ChannelInboundHandlerAdapter implements TrackingClient {
     private static final Logger log = LoggerFactory.getLogger(ClientHandler.class);
     static final int MAX_QUEUED = 4096;
 
     private final ProxyContext proxy;
     private final NearCache nearCache;
     private final ConnectionCommands connectionCommands;
+    private final TrackingCommands trackingCommands;
     private LoopContext loop;
     private Channel channel;
     private ClientSession session;
@@ -105,6 +108,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         this.proxy = proxy;
         this.nearCache = proxy.nearCache();
         this.connectionCommands = new ConnectionCommands(proxy);
+        this.trackingCommands = new TrackingCommands(proxy);
     }
 
     /** Makes L1 re-read hot keys it loses to invalidations ({@link RefreshAhead}). */
@@ -118,6 +122,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         out = new OutboundBatch(channel);
         loop = proxy.loop(channel.eventLoop());
         session = new ClientSession(proxy.nextClientId(), proxy.authRequired());
+        proxy.clientTracking().register(this);
         proxy.metrics().clientConnected();
         if (proxy.metrics().clientConnections() > proxy.maxClients() || proxy.shuttingDown()) {
             ByteBuf error = channel.alloc().buffer();
@@ -197,8 +202,17 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (nearCache.enabled() && spec.kind() != CommandKind.CONNECTION && WriteSet.writes(spec)) {
             pending.writes = WriteSet.begin(nearCache, proxy.routes(), request, spec);
         }
+        if (session.tracking != null) {
+            trackKeys(request, spec);
+        }
         switch (spec.kind()) {
-            case CONNECTION -> connectionCommands.answer(this, session, request, spec, pending);
+            case CONNECTION -> {
+                if (TrackingCommands.handles(spec)) {
+                    trackingCommands.answer(this, session, request, spec, pending);
+                } else {
+                    connectionCommands.answer(this, session, request, spec, pending);
+                }
+            }
             case KEYED, MOVABLE_KEYS -> forwardByKeys(request, spec, pending);
             case KEYLESS -> {
                 if (spec.name().equals("spublish")) {
@@ -213,6 +227,88 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             case SUBSCRIBE -> openTunnel(request, pending);
             case ADMIN -> forwardAdmin(request, spec, pending);
             case FORBIDDEN -> refuse(request, pending, ErrorReplies.notAllowed(spec.displayName()));
+        }
+    }
+
+    /**
+     * Client-side caching: remembers the keys a tracking client reads, before the read is forwarded,
+     * so that a change heard later is announced after the read's reply; with NOLOOP, forgets the
+     * keys it writes. {@code CLIENT CACHING yes|no} applies to this command only.
+     */
+    private void trackKeys(RespRequest request, CommandSpec spec) {
+        TrackingOptions t = session.tracking;
+        Boolean caching = session.cachingNext;
+        if (!TrackingCommands.handles(spec)) {
+            session.cachingNext = null;
+        }
+        boolean reads = !t.bcast() && spec.isReadOnly()
+                && !(t.optin() && caching != Boolean.TRUE) && !(t.optout() && caching == Boolean.FALSE);
+        boolean writes = t.noloop() && !t.bcast() && WriteSet.writes(spec);
+        if (!reads && !writes) {
+            return;
+        }
+        int[] keys = KeyPositions.of(spec, request);
+        if (keys == null) {
+            return;
+        }
+        for (int i : keys) {
+            CacheKey key = CacheKey.of(request.content(), request.argOffset(i), request.argLength(i));
+            if (reads) {
+                proxy.clientTracking().remember(session.id, key);
+            } else {
+                proxy.clientTracking().forget(session.id, key);
+            }
+        }
+    }
+
+    @Override
+    public long id() {
+        return session.id;
+    }
+
+    @Override
+    public RespVersion protocol() {
+        return session.protocol;
+    }
+
+    @Override
+    public boolean subscribedToInvalidations() {
+        return session.subscribedToInvalidations;
+    }
+
+    /** An invalidation message for this client: after every reply it is owed so far. */
+    @Override
+    public void push(ByteBuf message) {
+        if (channel.eventLoop().inEventLoop()) {
+            pushNow(message);
+        } else {
+            channel.eventLoop().execute(() -> pushNow(message));
+        }
+    }
+
+    private void pushNow(ByteBuf message) {
+        if (closed) {
+            message.release();
+            return;
+        }
+        if (tunnelReply != null) {
+            tunnelMessage(message);
+            return;
+        }
+        PendingReply tail = queue.peekLast();
+        if (tail == null) {
+            out.write(message);
+            markForFlush();
+            return;
+        }
+        tail.pushes = tail.pushes == null ? message : Unpooled.wrappedBuffer(tail.pushes, message);
+    }
+
+    /** Writes the messages that were queued behind {@code reply}. */
+    private void writePushes(PendingReply reply) {
+        if (reply.pushes != null) {
+            out.write(reply.pushes);
+            reply.pushes = null;
         }
     }
 
@@ -266,6 +362,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
                     : pool.nodeFor(request.content(), request.argOffset(k), request.argLength(k));
         } else {
             int[] keys = KeyPositions.of(spec, request);
+            if (keys != null && spec.id() == proxy.cacheableReads().mgetId() && nearCache.enabled()
+                    && NearCacheMget.tryStart(this, loop, proxy, session.protocol, request,
+                            proxy.cacheableReads().getId(), keys, pending)) {
+                return;
+            }
             Owner owner = keys == null ? null : ownerOf(request, keys);
             if (owner == SPANS_NODES) {
                 if (MultiKeyFanOut.splits(spec)) {
@@ -665,8 +766,31 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
                 tunnelMessage(null);
             }
         });
+        noteInvalidationChannel(request);
         connection.sendToTunnel(request.content());
     }
+
+    /**
+     * RESP2 client-side caching: a client subscribed to {@code __redis__:invalidate} can be the
+     * REDIRECT target of tracking clients (the subscription itself also reaches the node, harmlessly).
+     */
+    private void noteInvalidationChannel(RespRequest request) {
+        String command = request.argString(0).toLowerCase(java.util.Locale.ROOT);
+        boolean subscribe = command.equals("subscribe");
+        if (!subscribe && !command.equals("unsubscribe")) {
+            return;
+        }
+        if (!subscribe && request.argCount() == 1) {
+            session.subscribedToInvalidations = false;
+        }
+        for (int i = 1; i < request.argCount(); i++) {
+            if (request.argEqualsIgnoreCase(i, INVALIDATION_CHANNEL)) {
+                session.subscribedToInvalidations = subscribe;
+            }
+        }
+    }
+
+    private static final byte[] INVALIDATION_CHANNEL = "__REDIS__:INVALIDATE".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private void forwardToTunnel(RespRequest request, CommandSpec spec) {
         UpstreamConnection connection = tunnelNode == null ? null : dedicated.get(tunnelNode);
@@ -674,6 +798,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             request.release();
             return;
         }
+        noteInvalidationChannel(request);
         connection.sendToTunnel(request.content());
         loop.stats().count(spec != null ? spec.id() : proxy.metrics().unknownCommandId());
     }
@@ -734,6 +859,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
         if (!pending.silent) {
             out.writeCopy(in, index, length);
         }
+        writePushes(pending);
         afterWrite(pending);
         drain(!pending.silent);
     }
@@ -790,6 +916,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
                 wrote = true;
             }
             head.reply = null;
+            if (head.pushes != null) {
+                writePushes(head);
+                wrote = true;
+            }
             afterWrite(head);
         }
         if (wrote) {
@@ -884,6 +1014,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
+        proxy.clientTracking().unregister(session.id);
         proxy.metrics().clientDisconnected();
         releasePending();
         closeDedicated();
@@ -904,6 +1035,10 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter {
             if (p.reply != null) {
                 p.reply.release();
                 p.reply = null;
+            }
+            if (p.pushes != null) {
+                p.pushes.release();
+                p.pushes = null;
             }
         }
         if (tunnelReply != null && tunnelReply.reply != null) {

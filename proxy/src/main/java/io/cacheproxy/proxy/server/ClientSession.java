@@ -1,5 +1,6 @@
 package io.cacheproxy.proxy.server;
 
+import io.cacheproxy.proxy.tracking.TrackingOptions;
 import io.cacheproxy.resp.RespVersion;
 
 /**
@@ -31,6 +32,12 @@ final class ClientSession {
     /** Subscribed: every command goes through the client's tunnel to its node. */
     boolean tunneled;
     long lastCommandAtMillis = createdAtMillis;
+    /** CLIENT TRACKING on: its options; null while off. */
+    TrackingOptions tracking;
+    /** CLIENT CACHING yes/no, for the next command only; null when not given. */
+    Boolean cachingNext;
+    /** RESP2: SUBSCRIBEd to {@code __redis__:invalidate}, so it can be a tracking redirect target. */
+    volatile boolean subscribedToInvalidations;
 
     ClientSession(long id, boolean authRequired) {
         this.id = id;
@@ -46,6 +53,9 @@ final class ClientSession {
         inMulti = false;
         multiFailed = false;
         watching = false;
+        tracking = null;
+        cachingNext = null;
+        subscribedToInvalidations = false;
         authenticated = !authRequired;
         user = authRequired ? null : "default";
     }

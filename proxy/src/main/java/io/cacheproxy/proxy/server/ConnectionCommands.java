@@ -73,6 +73,7 @@ final class ConnectionCommands {
             }
             case "reset" -> {
                 session.reset(proxy.authRequired());
+                proxy.clientTracking().disable(session.id);
                 client.resetConnections();
                 RespWriter.writeSimpleString(out, "RESET");
             }
@@ -161,20 +162,6 @@ final class ConnectionCommands {
                 }
             }
             case "client|no-touch" -> copy(out, RespReplies.OK);
-            case "client|getredir" -> RespWriter.writeInteger(out, -1);
-            case "client|trackinginfo" -> {
-                RespWriter.writeMapHeader(out, session.protocol, 3);
-                RespWriter.writeBulk(out, "flags");
-                RespWriter.writeSetHeader(out, session.protocol, 1);
-                RespWriter.writeBulk(out, "off");
-                RespWriter.writeBulk(out, "redirect");
-                RespWriter.writeInteger(out, -1);
-                RespWriter.writeBulk(out, "prefixes");
-                RespWriter.writeArrayHeader(out, 0);
-            }
-            case "client|tracking", "client|caching" -> {
-                return ErrorReplies.TRACKING_NOT_SUPPORTED;
-            }
             case "client|help" -> {
                 RespWriter.writeArrayHeader(out, CLIENT_HELP.size());
                 for (String line : CLIENT_HELP) {

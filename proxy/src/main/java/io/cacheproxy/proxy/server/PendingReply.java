@@ -26,6 +26,8 @@ final class PendingReply implements ReplySink {
     After after = After.NOTHING;
     /** The keys this request writes, for L1's second invalidation when its reply arrives; null for none. */
     WriteSet writes;
+    /** Client-side caching messages to write right after this reply (owned); null for none. */
+    ByteBuf pushes;
 
     PendingReply(ClientHandler client, int commandId, long startNanos, long deadlineNanos) {
         this.client = client;

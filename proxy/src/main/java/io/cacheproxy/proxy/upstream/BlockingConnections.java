@@ -106,6 +106,18 @@ public final class BlockingConnections {
         }
     }
 
+    /** Closes every idle connection (shutdown). */
+    public void closeAllIdle() {
+        for (List<ArrayDeque<UpstreamConnection>> byProtocol : idle.values()) {
+            for (ArrayDeque<UpstreamConnection> stack : byProtocol) {
+                UpstreamConnection connection;
+                while ((connection = stack.poll()) != null) {
+                    connection.close();
+                }
+            }
+        }
+    }
+
     private ArrayDeque<UpstreamConnection> idle(BackendNode node, RespVersion protocol) {
         return idle.computeIfAbsent(node, n -> List.of(new ArrayDeque<>(), new ArrayDeque<>())).get(protocol.ordinal());
     }
