@@ -1,6 +1,7 @@
 package io.cacheproxy.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.util.internal.PlatformDependent;
 
@@ -62,6 +63,25 @@ public final class OutboundBatch {
             return;
         }
         append(batchWithRoomFor(length), src, index, length);
+    }
+
+    /**
+     * Queues a copy of {@code src} (an immutable array, such as a reply L1 holds). One over
+     * {@value #COPY_LIMIT} bytes is written as a wrapper of the array, uncopied.
+     */
+    public void writeBytes(byte[] src) {
+        if (src.length > COPY_LIMIT) {
+            write(Unpooled.wrappedBuffer(src));
+            return;
+        }
+        ByteBuf dst = batchWithRoomFor(src.length);
+        if (PlatformDependent.hasUnsafe() && dst.hasMemoryAddress()) {
+            dst.ensureWritable(src.length);
+            PlatformDependent.copyMemory(src, 0, dst.memoryAddress() + dst.writerIndex(), src.length);
+            dst.writerIndex(dst.writerIndex() + src.length);
+        } else {
+            dst.writeBytes(src);
+        }
     }
 
     /**

@@ -36,7 +36,9 @@ final class HotKeySketch {
 
     /** Counts one read of the key with {@code hash}; returns its read estimate after this read. */
     int recordRead(int hash, long nowNanos) {
-        age(nowNanos);
+        if (nowNanos - nextAgingNanos.get() >= 0) {
+            age(nowNanos);
+        }
         return increment(reads, hash);
     }
 

@@ -171,10 +171,14 @@ public final class NearCache {
         return v.flushEpoch() == flushEpoch.get() && v.nodeEpoch() == v.node().epoch();
     }
 
-    /** Counts a read of {@code key}; returns whether it is hot enough to be filled into L1. */
-    public boolean recordRead(CacheKey key, long nowNanos) {
-        int estimate = sketch.recordRead(key.hashCode(), nowNanos);
-        return sketch.admits(key.hashCode(), estimate);
+    /** Counts a read of {@code key}; returns its estimated reads (see {@link #admits}). */
+    public int recordRead(CacheKey key, long nowNanos) {
+        return sketch.recordRead(key.hashCode(), nowNanos);
+    }
+
+    /** Whether {@code key}, with {@code readEstimate} from {@link #recordRead}, is hot enough to be filled. */
+    public boolean admits(CacheKey key, int readEstimate) {
+        return sketch.admits(key.hashCode(), readEstimate);
     }
 
     /**
@@ -283,8 +287,19 @@ public final class NearCache {
      * L1 held are then re-read once (refresh-ahead), unless the key is changed more often than read.
      */
     public void invalidate(CacheKey key, Source source) {
+        invalidate(key, source, null);
+    }
+
+    /**
+     * {@link #invalidate}, where {@code removedBefore} is what the write's first invalidation
+     * removed ({@link #invalidateUncounted}): refresh-ahead re-reads that if nothing is left now.
+     */
+    void invalidate(CacheKey key, Source source, Entry removedBefore) {
         generations.incrementAndGet(stripe(key));
         Entry removed = cache.asMap().remove(key);
+        if (removed == null) {
+            removed = removedBefore;
+        }
         sketch.recordInvalidation(key.hashCode());
         invalidations[source.ordinal()].increment();
         ChangeListener listener = changeListener;
@@ -309,9 +324,9 @@ public final class NearCache {
     }
 
     /** {@link #invalidate} without counting it: the first of a write's two invalidations. */
-    void invalidateUncounted(CacheKey key) {
+    Entry invalidateUncounted(CacheKey key) {
         generations.incrementAndGet(stripe(key));
-        cache.invalidate(key);
+        return cache.asMap().remove(key);
     }
 
     /** {@link #invalidateAll} without counting or telling anyone: the first of a flush's two. */

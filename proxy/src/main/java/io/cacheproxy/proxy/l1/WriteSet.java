@@ -21,6 +21,8 @@ public final class WriteSet {
     private final List<CacheKey> keys;
     private final List<TrackedNode> nodes;
     private final boolean everything;
+    /** What the first invalidation removed, per key (for refresh-ahead at the second); null entries for none. */
+    private Entry[] removed;
 
     private WriteSet(List<CacheKey> keys, List<TrackedNode> nodes, boolean everything) {
         this.keys = keys;
@@ -112,12 +114,18 @@ public final class WriteSet {
                 cache.invalidateAllUncounted();
             }
         }
-        for (CacheKey key : keys) {
+        if (!counted) {
+            removed = new Entry[keys.size()];
+        }
+        for (int i = 0; i < keys.size(); i++) {
             if (counted) {
-                cache.invalidate(key, NearCache.Source.WRITE);
+                cache.invalidate(keys.get(i), NearCache.Source.WRITE, removed == null ? null : removed[i]);
             } else {
-                cache.invalidateUncounted(key);
+                removed[i] = cache.invalidateUncounted(keys.get(i));
             }
+        }
+        if (counted) {
+            removed = null;
         }
     }
 }

@@ -404,16 +404,14 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
         CacheKey key = CacheKey.of(request.content(), request.argOffset(keyIndex), request.argLength(keyIndex));
         byte[] args = NearCache.argsAfterKey(request, keyIndex);
         long now = pending.startNanos;
-        boolean hot = nearCache.recordRead(key, now);
+        int reads = nearCache.recordRead(key, now);
         byte[] hit = nearCache.get(key, spec.id(), session.protocol, args, now);
         if (hit != null) {
             request.release();
-            ByteBuf reply = Unpooled.wrappedBuffer(hit);
-            complete(pending, reply, 0, hit.length);
-            reply.release();
+            completeFromL1(pending, hit);
             return true;
         }
-        if (!hot || !tracked.fillable()) {
+        if (!nearCache.admits(key, reads) || !tracked.fillable()) {
             return false;
         }
         NearCache.FillTicket ticket = nearCache.startFill(key, tracked, spec.id(), session.protocol, args, now);
@@ -848,20 +846,48 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
      */
     void complete(PendingReply pending, ByteBuf in, int index, int length) {
         endWrites(pending);
-        if (closed || pending == tunnelReply || queue.peek() != pending) {
+        if (!writableNow(pending)) {
             complete(pending, in.retainedSlice(index, length));
             return;
         }
-        pending.done = true;
-        loop.stats().record(pending.commandId, isError(in, index), System.nanoTime() - pending.startNanos);
-        queue.poll();
-        loop.requestFinished();
+        takeHead(pending, isError(in, index));
         if (!pending.silent) {
             out.writeCopy(in, index, length);
         }
+        finishHead(pending);
+    }
+
+    /** A reply L1 holds ({@code reply} is shared and immutable): copied out, in order. */
+    private void completeFromL1(PendingReply pending, byte[] reply) {
+        if (!writableNow(pending)) {
+            complete(pending, Unpooled.wrappedBuffer(reply));
+            return;
+        }
+        takeHead(pending, false);
+        if (!pending.silent) {
+            out.writeBytes(reply);
+        }
+        finishHead(pending);
+    }
+
+    /** Whether {@code pending}'s reply can be written at once: the client is here and it is the queue's head. */
+    private boolean writableNow(PendingReply pending) {
+        return !closed && pending != tunnelReply && queue.peek() == pending;
+    }
+
+    /** Takes {@code pending}, complete, off the head of the queue; its reply is written next. */
+    private void takeHead(PendingReply pending, boolean error) {
+        pending.done = true;
+        loop.stats().record(pending.commandId, error, System.nanoTime() - pending.startNanos);
+        queue.poll();
+        loop.requestFinished();
+    }
+
+    /** After the head's reply was written: its pushes, its after-action, then what completed behind it. */
+    private void finishHead(PendingReply pending) {
         writePushes(pending);
         afterWrite(pending);
-        drain(!pending.silent);
+        drain(true);
     }
 
     /** A write was answered: L1 drops its keys again, before the client can see the reply. */

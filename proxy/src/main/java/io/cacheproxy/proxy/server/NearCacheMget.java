@@ -67,7 +67,7 @@ final class NearCacheMget {
                 continue;
             }
             cacheKeys[k] = CacheKey.of(content, offset, length);
-            hot[k] = cache.recordRead(cacheKeys[k], now);
+            hot[k] = cache.admits(cacheKeys[k], cache.recordRead(cacheKeys[k], now));
             anyHot |= hot[k];
             mget.values[k] = cache.get(cacheKeys[k], getId, protocol, NO_ARGS, now);
             hits += mget.values[k] != null ? 1 : 0;

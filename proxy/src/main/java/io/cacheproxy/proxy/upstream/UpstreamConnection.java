@@ -153,7 +153,8 @@ public final class UpstreamConnection {
 
     /**
      * Makes sure this connection's reads are tracked, opt-in, with invalidations redirected to the
-     * client {@code redirectId} ({@code CLIENT TRACKING on REDIRECT id OPTIN}), for the link
+     * client {@code redirectId} ({@code CLIENT TRACKING on REDIRECT id OPTIN NOLOOP}: the proxy
+     * invalidates the keys it writes itself, so Redis need not tell it of them), for the link
      * {@code epoch}: sends the command unless it was already sent for that epoch on this socket.
      * Commands sent after it are tracked once it succeeds, which {@link #trackingEpoch()} tells.
      */
@@ -163,7 +164,7 @@ public final class UpstreamConnection {
         }
         trackingRequested = epoch;
         ByteBuf command = io.netty.buffer.Unpooled.buffer(64);
-        RespWriter.writeCommand(command, "CLIENT", "TRACKING", "on", "REDIRECT", Long.toString(redirectId), "OPTIN");
+        RespWriter.writeCommand(command, "CLIENT", "TRACKING", "on", "REDIRECT", Long.toString(redirectId), "OPTIN", "NOLOOP");
         long deadline = System.nanoTime() + settings.commandTimeout().toNanos();
         send(command, new ReplySink() {
             @Override
