@@ -171,4 +171,32 @@ class CliIT {
             }
         }
     }
+    @Test
+    void hotkeysShouldListTheHottestKeysAndWhetherL1HoldsThem() {
+        try (TestProxy proxy = TestProxy.start(new ProxyYaml().pool("main", "", redis.fixture())
+                .section("l1:\n  hot-keys: {min-reads-per-second: 1}\n"));
+             RawRedisClient client = proxy.connect()) {
+            client.callString("SET", "hot:key", "v");
+            for (int i = 0; i < 2000; i++) {
+                assertThat(client.callString("GET", "hot:key")).isEqualTo("$1\r\nv\r\n");
+                if (i % 10 == 0) {
+                    client.callString("GET", "warm:key");
+                }
+            }
+            String admin = "127.0.0.1:" + proxy.adminAddress().getPort();
+            Outcome outcome = execute("hotkeys", "--admin", admin, "--top", "2");
+            assertThat(outcome.exitCode()).as(outcome.err()).isZero();
+            String[] lines = outcome.out().split("\n");
+            assertThat(lines[0]).startsWith("L1: ").contains("hit ratio");
+            assertThat(lines[2]).as(outcome.out()).matches("\\s+1\\s+\\d+\\s+yes\\s+hot:key");
+            assertThat(lines[3]).as(outcome.out()).matches("\\s+2\\s+\\d+\\s+(yes|no)\\s+warm:key");
+
+            Outcome json = execute("hotkeys", "--admin", admin, "--json");
+            assertThat(json.out()).contains("\"key\":\"hot:key\"").contains("\"cached\":true");
+
+            Outcome unreachable = execute("hotkeys", "--admin", "127.0.0.1:1");
+            assertThat(unreachable.exitCode()).isEqualTo(Main.EXIT_RUNTIME);
+            assertThat(unreachable.err()).startsWith("cacheproxy hotkeys: cannot reach the admin endpoint at 127.0.0.1:1");
+        }
+    }
 }

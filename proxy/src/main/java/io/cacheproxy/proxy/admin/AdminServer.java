@@ -3,6 +3,7 @@ package io.cacheproxy.proxy.admin;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.cacheproxy.proxy.ProxyContext;
+import io.cacheproxy.proxy.l1.NearCache;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
 import java.io.IOException;
@@ -106,12 +107,67 @@ public final class AdminServer implements AutoCloseable {
             }
             json.append("]}");
         }
-        json.append("]}\n");
+        json.append("],\"l1\":");
+        l1Status(json, topParameter(exchange.getRequestURI().getRawQuery()));
+        json.append("}\n");
         respond(exchange, 200, "application/json", json.toString());
     }
 
-    private static String jsonEscape(String s) {
-        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    /** {@code top=N} in the query: how many hot keys /status lists (default 10, at most 256). */
+    static int topParameter(String query) {
+        if (query != null) {
+            for (String part : query.split("&")) {
+                if (part.startsWith("top=")) {
+                    try {
+                        return Math.max(0, Math.min(256, Integer.parseInt(part.substring(4))));
+                    } catch (NumberFormatException e) {
+                        return 10;
+                    }
+                }
+            }
+        }
+        return 10;
+    }
+
+    private void l1Status(StringBuilder json, int top) {
+        NearCache l1 = proxy.nearCache();
+        long hits = l1.hits();
+        long misses = l1.misses();
+        json.append("{\"enabled\":").append(l1.enabled())
+                .append(",\"entries\":").append(l1.entryCount())
+                .append(",\"bytes\":").append(l1.bytes())
+                .append(",\"hits\":").append(hits)
+                .append(",\"misses\":").append(misses)
+                .append(",\"hitRatio\":").append(hits + misses == 0 ? 0 : (double) hits / (hits + misses))
+                .append(",\"hotKeys\":[");
+        List<NearCache.HotKey> hot = l1.enabled() ? l1.hottest(top) : List.of();
+        for (int i = 0; i < hot.size(); i++) {
+            NearCache.HotKey k = hot.get(i);
+            json.append(i == 0 ? "" : ",").append("{\"key\":\"")
+                    .append(jsonEscape(new String(k.key(), StandardCharsets.UTF_8)))
+                    .append("\",\"reads\":").append(k.reads())
+                    .append(",\"cached\":").append(k.cached()).append('}');
+        }
+        json.append("]}");
+    }
+
+    static String jsonEscape(String s) {
+        StringBuilder out = new StringBuilder(s.length() + 8);
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.toString();
     }
 
     private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {

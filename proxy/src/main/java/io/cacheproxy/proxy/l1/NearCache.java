@@ -81,6 +81,12 @@ public final class NearCache {
     private final LongAdder[] invalidations = new LongAdder[Source.values().length];
     private volatile Timer staleness;
     private volatile Refresher refresher;
+    static final int HOT_KEYS_KEPT = 256;
+    private final java.util.concurrent.ConcurrentHashMap<CacheKey, Boolean> hotCandidates =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** The read estimate a key needs to become a hot-key candidate. */
+    private final int minHotReads;
+    private volatile int hotFloor;
     private volatile ChangeListener changeListener;
     private final LongAdder refreshes = new LongAdder();
 
@@ -107,6 +113,8 @@ public final class NearCache {
             this.nodes.put(node, new TrackedNode(node));
         }
         this.sketch = new HotKeySketch(config.hotKeys().minReadsPerSecond(), System.nanoTime());
+        this.minHotReads = Math.max(2, config.hotKeys().minReadsPerSecond());
+        this.hotFloor = minHotReads;
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(config.maxMemory())
                 .weigher((CacheKey key, Entry entry) -> entry.weight)
@@ -173,7 +181,55 @@ public final class NearCache {
 
     /** Counts a read of {@code key}; returns its estimated reads (see {@link #admits}). */
     public int recordRead(CacheKey key, long nowNanos) {
-        return sketch.recordRead(key.hashCode(), nowNanos);
+        int estimate = sketch.recordRead(key.hashCode(), nowNanos);
+        if (estimate >= hotFloor && ((key.hashCode() ^ (int) nowNanos) & 15) == 0) {
+            noteHot(key);
+        }
+        return estimate;
+    }
+
+    /** A sampled read of a key at least as hot as the coolest listed: a candidate for {@link #hottest}. */
+    private void noteHot(CacheKey key) {
+        if (hotCandidates.putIfAbsent(key, Boolean.TRUE) == null && hotCandidates.size() > 2 * HOT_KEYS_KEPT) {
+            pruneHotKeys();
+        }
+    }
+
+    /** Keeps the {@value #HOT_KEYS_KEPT} hottest candidates and raises the floor to the coolest kept. */
+    private synchronized List<HotKey> pruneHotKeys() {
+        List<HotKey> all = new ArrayList<>(hotCandidates.size());
+        for (CacheKey key : hotCandidates.keySet()) {
+            int estimate = sketch.readEstimate(key.hashCode());
+            if (estimate > 0) {
+                all.add(new HotKey(key.bytes(), estimate, holds(key)));
+            } else {
+                hotCandidates.remove(key);
+            }
+        }
+        all.sort((a, b) -> Integer.compare(b.reads(), a.reads()));
+        if (all.size() > HOT_KEYS_KEPT) {
+            for (HotKey gone : all.subList(HOT_KEYS_KEPT, all.size())) {
+                hotCandidates.remove(CacheKey.wrap(gone.key()));
+            }
+            all = new ArrayList<>(all.subList(0, HOT_KEYS_KEPT));
+            hotFloor = Math.max(minHotReads, all.get(all.size() - 1).reads());
+        } else {
+            hotFloor = minHotReads;
+        }
+        return all;
+    }
+
+    /**
+     * A hot key: its bytes, its reads in the sketch (between one and two seconds' worth: counters
+     * are halved every second), and whether L1 holds a reply of it.
+     */
+    public record HotKey(byte[] key, int reads, boolean cached) {
+    }
+
+    /** The {@code n} hottest keys read through this proxy now, hottest first (from sampled reads). */
+    public List<HotKey> hottest(int n) {
+        List<HotKey> all = pruneHotKeys();
+        return List.copyOf(all.subList(0, Math.min(n, all.size())));
     }
 
     /** Whether {@code key}, with {@code readEstimate} from {@link #recordRead}, is hot enough to be filled. */
