@@ -60,6 +60,11 @@ public final class ProxyContext {
             public void allChanged() {
                 clientTracking.allChanged();
             }
+
+            @Override
+            public void flushing(int nodes) {
+                clientTracking.flushing(nodes);
+            }
         });
         this.cacheableReads = new CacheableReads(commands);
         this.broadcastChannel = nearCache.enabled() ? broadcastChannel : null;

@@ -312,7 +312,7 @@ public final class InvalidationLink {
                 }
             } else {
                 // a null invalidation: the node was flushed (FLUSHALL, FLUSHDB)
-                cache.invalidateAll(NearCache.Source.FLUSH);
+                cache.nodeFlushed();
             }
         } else if (Arrays.equals(kind.value(), MESSAGE) && push.size() == 3
                 && push.get(2) instanceof RespValue.BulkString payload && payload.value() != null) {

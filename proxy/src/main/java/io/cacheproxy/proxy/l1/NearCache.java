@@ -281,14 +281,18 @@ public final class NearCache {
     }
 
     /**
-     * Hears of every change L1 hears of, whether or not L1 held the key: client-side caching
-     * through the proxy tells its clients. Called on the thread that heard it.
+     * Hears of every change a node reports (tracking messages, flushes) and of lost links, whether or
+     * not L1 held the key: client-side caching through the proxy tells its clients. Called on the
+     * thread that heard it.
      */
     public interface ChangeListener {
         void keyChanged(CacheKey key);
 
         /** Anything may have changed: a flush, or a lost invalidation link (missed changes). */
         void allChanged();
+
+        /** A FLUSHALL/FLUSHDB is being sent through this proxy to {@code nodes} nodes. */
+        void flushing(int nodes);
     }
 
     public void changeListener(ChangeListener listener) {
@@ -359,8 +363,8 @@ public final class NearCache {
         sketch.recordInvalidation(key.hashCode());
         invalidations[source.ordinal()].increment();
         ChangeListener listener = changeListener;
-        if (listener != null) {
-            listener.keyChanged(key);
+        if (listener != null && source == Source.TRACKING) {
+            listener.keyChanged(key);       // each change once: from the node that made it
         }
         Refresher r = refresher;
         if (removed != null && r != null && source != Source.FLUSH && source != Source.TTL
@@ -385,10 +389,17 @@ public final class NearCache {
         return cache.asMap().remove(key);
     }
 
-    /** {@link #invalidateAll} without counting or telling anyone: the first of a flush's two. */
-    void invalidateAllUncounted() {
+    /**
+     * {@link #invalidateAll} without counting it: the first of a flush's two, as it is sent to
+     * {@code nodes} nodes (each of which will report it).
+     */
+    void invalidateAllUncounted(int nodes) {
         flushEpoch.incrementAndGet();
         cache.invalidateAll();
+        ChangeListener listener = changeListener;
+        if (listener != null) {
+            listener.flushing(nodes);
+        }
     }
 
     /** Drops every entry (FLUSHALL, FLUSHDB, a null invalidation). */
@@ -396,6 +407,11 @@ public final class NearCache {
         flushEpoch.incrementAndGet();
         cache.invalidateAll();
         invalidations[source.ordinal()].increment();
+    }
+
+    /** A node said it was flushed (a null invalidation): drops everything, and tells the listener. */
+    void nodeFlushed() {
+        invalidateAll(Source.FLUSH);
         ChangeListener listener = changeListener;
         if (listener != null) {
             listener.allChanged();

@@ -111,7 +111,7 @@ public final class WriteSet {
             if (counted) {
                 cache.invalidateAll(NearCache.Source.FLUSH);
             } else {
-                cache.invalidateAllUncounted();
+                cache.invalidateAllUncounted(nodes.size());
             }
         }
         if (!counted) {

@@ -238,8 +238,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
     private void trackKeys(RespRequest request, CommandSpec spec) {
         TrackingOptions t = session.tracking;
         Boolean caching = session.cachingNext;
-        if (!TrackingCommands.handles(spec)) {
-            session.cachingNext = null;
+        if (!spec.name().startsWith("client|")) {
+            session.cachingNext = null;     // as Redis: CLIENT commands keep it for the next command
         }
         boolean reads = !t.bcast() && spec.isReadOnly()
                 && !(t.optin() && caching != Boolean.TRUE) && !(t.optout() && caching == Boolean.FALSE);
@@ -256,7 +256,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
             if (reads) {
                 proxy.clientTracking().remember(session.id, key);
             } else {
-                proxy.clientTracking().forget(session.id, key);
+                proxy.clientTracking().ownWrite(session.id, key);
             }
         }
     }

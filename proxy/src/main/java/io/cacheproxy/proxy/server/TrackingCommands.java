@@ -40,7 +40,7 @@ final class TrackingCommands {
                 case "client|caching" -> caching(session, request, reply);
                 case "client|getredir" -> {
                     TrackingOptions t = session.tracking;
-                    RespWriter.writeInteger(reply, t == null ? -1 : t.redirect());
+                    RespWriter.writeInteger(reply, t == null ? -1 : t.shownRedirect());
                     yield null;
                 }
                 default -> {
@@ -65,20 +65,16 @@ final class TrackingCommands {
     private String tracking(ClientHandler client, ClientSession session, RespRequest request, PendingReply pending,
                             ByteBuf reply) {
         ClientTracking tracking = proxy.clientTracking();
-        String mode = request.argString(2).toLowerCase(Locale.ROOT);
-        if (mode.equals("off")) {
+        TrackingOptions.Parsed parsed = TrackingOptions.parse(request);
+        if (parsed.error() != null) {
+            return parsed.error();
+        }
+        if (!parsed.on()) {
             tracking.disable(session.id);
             session.tracking = null;
             session.cachingNext = null;
             reply.writeBytes(RespReplies.OK.duplicate());
             return null;
-        }
-        if (!mode.equals("on")) {
-            return "ERR syntax error";
-        }
-        TrackingOptions.Parsed parsed = TrackingOptions.parse(request);
-        if (parsed.error() != null) {
-            return parsed.error();
         }
         String refused = tracking.check(session.id, parsed.options());
         if (refused != null) {
@@ -93,15 +89,14 @@ final class TrackingCommands {
             client.channel().config().setAutoRead(true);
             return unavailable;
         }
-        tracking.enable(session.id, parsed.options());
-        session.tracking = parsed.options();
-        session.cachingNext = null;
+        session.tracking = tracking.enable(session.id, parsed.options());
         return null;
     }
 
+    /** CLIENT CACHING yes|no, with Redis's checks in its order. */
     private static String caching(ClientSession session, RespRequest request, ByteBuf reply) {
         TrackingOptions t = session.tracking;
-        if (t == null || !t.optin() && !t.optout()) {
+        if (t == null) {
             return "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
                     + "OPTOUT mode enabled";
         }
@@ -145,7 +140,7 @@ final class TrackingCommands {
             if (t.noloop()) {
                 flags.add("noloop");
             }
-            if (proxy.clientTracking().redirectBroken(t)) {
+            if (proxy.clientTracking().redirectBroken(session.id)) {
                 flags.add("broken_redirect");
             }
         }
@@ -156,7 +151,7 @@ final class TrackingCommands {
             RespWriter.writeBulk(out, flag);
         }
         RespWriter.writeBulk(out, "redirect");
-        RespWriter.writeInteger(out, t == null ? -1 : t.redirect());
+        RespWriter.writeInteger(out, t == null ? -1 : t.shownRedirect());
         RespWriter.writeBulk(out, "prefixes");
         if (t == null) {
             RespWriter.writeArrayHeader(out, 0);

@@ -16,10 +16,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * invalidation messages Redis would send them, for keys on any shard and whoever changed them.
  *
  * <p><b>Where changes come from.</b> While any client tracks, every node's invalidation link
- * tracks every key in BCAST mode, so each change of any key on any node reaches the proxy (see
- * {@code NearCache.trackAllKeys}); writes through the proxy are reported when answered. This class
- * then decides who is told: in the default mode the clients that read the key since they were last
- * told (one message per read, as Redis), in BCAST mode those whose prefixes match.
+ * tracks every key in BCAST mode, so each change of any key on any node reaches the proxy once,
+ * from the node itself (see {@code NearCache.trackAllKeys}), whoever made it — through this proxy,
+ * another, or on the node. Only those messages are used here, so each change is announced once.
+ * This class then decides who is told: in the default mode the clients that read the key since
+ * they were last told (one message per read, as Redis), in BCAST mode those whose prefixes match.
+ * A NOLOOP client is not told of its own writes: the node's message for a key it wrote through
+ * the proxy is skipped for it once.
  *
  * <p><b>Ordering.</b> A read is remembered before it is forwarded, and a message is queued behind
  * every reply the client is owed ({@link TrackingClient#push}); so a change that lands after the
@@ -44,8 +47,12 @@ public final class ClientTracking {
     private final Map<Long, TrackingOptions> tracking = new ConcurrentHashMap<>();
     /** Default mode: the clients that read each key since they were last told of a change. */
     private final Map<CacheKey, Set<Long>> readers = new ConcurrentHashMap<>();
-    /** Default-mode clients that read something since they were last told to flush. */
-    private final Set<Long> readSinceFlush = ConcurrentHashMap.newKeySet();
+    /** Null invalidations still to come from the nodes of a FLUSHALL sent through the proxy, after its first. */
+    private final java.util.concurrent.atomic.AtomicInteger flushEchoes = new java.util.concurrent.atomic.AtomicInteger();
+    /** NOLOOP: per key, the clients whose own writes' messages are still to come (and be skipped). */
+    private final Map<CacheKey, Map<Long, Integer>> ownWrites = new ConcurrentHashMap<>();
+    /** Clients whose REDIRECT target has gone, found when a message was due (TRACKINGINFO broken_redirect). */
+    private final Set<Long> brokenRedirects = ConcurrentHashMap.newKeySet();
 
     public void register(TrackingClient client) {
         clients.put(client.id(), client);
@@ -55,28 +62,42 @@ public final class ClientTracking {
     public void unregister(long id) {
         clients.remove(id);
         tracking.remove(id);
-        readSinceFlush.remove(id);
+        brokenRedirects.remove(id);
     }
 
-    /** Null when {@code id} may turn tracking on with {@code options}, else Redis's error. */
+    /** Null when {@code id} may turn tracking on with {@code options}, else Redis's error (in its order). */
     public String check(long id, TrackingOptions options) {
         TrackingOptions now = tracking.get(id);
+        if (options.redirect() != TrackingOptions.NO_REDIRECT && !clients.containsKey(options.redirect())) {
+            return "ERR The client ID you want redirect to does not exist";
+        }
         if (now != null && now.bcast() != options.bcast()) {
             return "ERR You can't switch BCAST mode on/off before disabling tracking for this client, "
                     + "and then re-enabling it with a different mode.";
         }
-        if (options.redirect() != 0 && options.redirect() != id && !clients.containsKey(options.redirect())) {
-            return "ERR The client ID you want redirect to does not exist";
+        if (now != null && (options.optin() && now.optout() || options.optout() && now.optin())) {
+            return "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, "
+                    + "and then re-enabling it with a different mode.";
         }
-        return null;
+        return options.bcast() ? options.overlap(now) : null;
     }
 
-    public void enable(long id, TrackingOptions options) {
-        tracking.put(id, options);
+    /** Turns tracking on for {@code id} (added to its options if it was on); returns the options now in force. */
+    public TrackingOptions enable(long id, TrackingOptions options) {
+        TrackingOptions merged = options.over(tracking.get(id));
+        tracking.put(id, merged);
+        brokenRedirects.remove(id);
+        return merged;
     }
 
     public void disable(long id) {
         tracking.remove(id);
+        brokenRedirects.remove(id);
+    }
+
+    /** Whether a message was due for {@code id} while its REDIRECT target was gone. */
+    public boolean redirectBroken(long id) {
+        return brokenRedirects.contains(id);
     }
 
     public TrackingOptions options(long id) {
@@ -88,31 +109,41 @@ public final class ClientTracking {
         return !tracking.isEmpty();
     }
 
-    /** Whether {@code options.redirect()} names a client that has gone. */
-    public boolean redirectBroken(TrackingOptions options) {
-        return options.redirect() != 0 && !clients.containsKey(options.redirect());
-    }
-
     /** A default-mode client read {@code key}: it is told of the key's next change. */
     public void remember(long id, CacheKey key) {
         readers.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(id);
-        readSinceFlush.add(id);
         if (readers.size() > MAX_KEYS) {
             evictSome();
         }
     }
 
-    /** NOLOOP: the client changes {@code key} itself and is not told of it. */
-    public void forget(long id, CacheKey key) {
+    /**
+     * NOLOOP: the client writes {@code key} itself. Like Redis, it stops tracking the key (without a
+     * message), and the node's message about this write, when it comes, is not for it.
+     */
+    public void ownWrite(long id, CacheKey key) {
         readers.computeIfPresent(key, (k, ids) -> {
             ids.remove(id);
             return ids.isEmpty() ? null : ids;
         });
+        ownWrites.computeIfAbsent(key, k -> new ConcurrentHashMap<>()).merge(id, 1, Integer::sum);
     }
 
     /** {@code key} changed: tell its readers (default mode) and the BCAST clients it concerns. */
     public void keyChanged(CacheKey key) {
+        Map<Long, Integer> writers = ownWrites.remove(key);
         Set<Long> ids = readers.remove(key);
+        if (writers != null) {
+            for (Map.Entry<Long, Integer> w : writers.entrySet()) {
+                if (ids != null && ids.remove(w.getKey())) {
+                    remember(w.getKey(), key);      // it read the key again after its write
+                }
+                if (w.getValue() > 1) {
+                    ownWrites.computeIfAbsent(key, k -> new ConcurrentHashMap<>()).merge(w.getKey(), w.getValue() - 1,
+                            Integer::sum);
+                }
+            }
+        }
         if (ids != null) {
             for (long id : ids) {
                 TrackingOptions options = tracking.get(id);
@@ -129,16 +160,22 @@ public final class ClientTracking {
     }
 
     /**
-     * Everything may have changed (FLUSHALL, a lost link): every tracking client flushes; a
-     * default-mode client only if it read something since it was last told (one FLUSHALL is heard
-     * from every node and from the write itself).
+     * A FLUSHALL or FLUSHDB goes through the proxy to {@code nodes} nodes: each will report it, and
+     * clients are told once, as by one Redis.
      */
+    public void flushing(int nodes) {
+        flushEchoes.addAndGet(nodes - 1);
+    }
+
+    /** Everything may have changed (a node was flushed, a link lost): every tracking client flushes. */
     public void allChanged() {
         readers.clear();
+        ownWrites.clear();
+        if (flushEchoes.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            return;
+        }
         for (Map.Entry<Long, TrackingOptions> e : tracking.entrySet()) {
-            if (e.getValue().bcast() || readSinceFlush.remove(e.getKey())) {
-                send(e.getKey(), e.getValue(), null);
-            }
+            send(e.getKey(), e.getValue(), null);
         }
     }
 
@@ -149,17 +186,35 @@ public final class ClientTracking {
         }
     }
 
-    /** Sends the invalidation of {@code key} (null: of everything) to {@code id}'s target. */
+    /**
+     * Sends the invalidation of {@code key} (null: of everything) to {@code id}'s target. When the
+     * REDIRECT target has gone, the message is dropped and, as Redis does, a RESP3 client is told
+     * {@code tracking-redir-broken}.
+     */
     private void send(long id, TrackingOptions options, byte[] key) {
-        TrackingClient target = clients.get(options.redirect() == 0 ? id : options.redirect());
+        boolean redirected = options.redirect() != TrackingOptions.NO_REDIRECT;
+        TrackingClient target = clients.get(redirected ? options.redirect() : id);
         if (target == null) {
-            return;     // a redirect to a client that has gone: Redis drops the message too
+            TrackingClient self = clients.get(id);
+            if (redirected && self != null) {
+                brokenRedirects.add(id);
+                if (self.protocol() == RespVersion.RESP3) {
+                    ByteBuf broken = ByteBufAllocator.DEFAULT.buffer(48);
+                    RespWriter.writePushHeader(broken, RespVersion.RESP3, 2);
+                    RespWriter.writeBulk(broken, REDIR_BROKEN);
+                    RespWriter.writeInteger(broken, options.redirect());
+                    self.push(broken);
+                }
+            }
+            return;
         }
         ByteBuf message = encode(target, key);
         if (message != null) {
             target.push(message);
         }
     }
+
+    private static final byte[] REDIR_BROKEN = "tracking-redir-broken".getBytes(StandardCharsets.US_ASCII);
 
     /** The message in {@code target}'s protocol; null for a RESP2 client not subscribed to it. */
     static ByteBuf encode(TrackingClient target, byte[] key) {
@@ -177,7 +232,7 @@ public final class ClientTracking {
             return null;
         }
         if (key == null) {
-            RespWriter.writeNullArray(out, target.protocol());
+            RespWriter.writeNull(out, target.protocol());      // `_` in RESP3, `$-1` in RESP2, as Redis
         } else {
             RespWriter.writeArrayHeader(out, 1);
             RespWriter.writeBulk(out, key);
