@@ -94,6 +94,9 @@ final class DemoCommand implements Callable<Integer> {
             out.println("  connect:  redis-cli -p " + port);
             out.println("  metrics:  curl http://127.0.0.1:" + adminPort + "/metrics");
             out.println("  health:   curl http://127.0.0.1:" + adminPort + "/ready");
+            out.println("  L1:       on for keys read " + config.l1().hotKeys().minReadsPerSecond()
+                    + "+ times a second; see them with: ./cacheproxy hotkeys --admin 127.0.0.1:" + adminPort);
+            out.println("  load:     ./cacheproxy bench --target 127.0.0.1:" + port + " --prefill --keys 100000");
             out.println("Press Ctrl-C to stop everything.");
             out.flush();
             ProxyServer running = proxy;

@@ -84,8 +84,10 @@ class BenchCommandIT {
 
         JsonNode backend = r.path("backendCommands").path(0);
         assertThat(backend.path("address").asText()).isEqualTo(redis.address());
-        assertThat(backend.path("commands").asLong()).as("each measured request reached Redis, and at most "
-                + "the requests in flight at either end besides").isBetween(requests, requests + 2 * 8 * 4);
+        // each measured request reached Redis; besides, at most the requests in flight at either end
+        // and a few commands of the fixture and of INFO itself (seen: up to 20 under a loaded machine)
+        assertThat(backend.path("commands").asLong()).as("commands Redis counted for %d requests", requests)
+                .isBetween(requests, requests + 2 * 8 * 4 + 100);
 
         JsonNode cpu = r.path("cpu");
         assertThat(cpu.path(0).path("name").asText()).isEqualTo("bench");

@@ -12,8 +12,31 @@ public final class CacheKey {
     private final int hash;
 
     private CacheKey(byte[] bytes) {
+        this(bytes, spread(Arrays.hashCode(bytes)));
+    }
+
+    private CacheKey(byte[] bytes, int hash) {
         this.bytes = bytes;
-        this.hash = spread(Arrays.hashCode(bytes));
+        this.hash = hash;
+    }
+
+    /**
+     * The hash a key of {@code buf[offset, offset + length)} has ({@link #hashCode()}), computed in
+     * place: a read can be counted, and found cold, without copying its key.
+     */
+    public static int hashOf(ByteBuf buf, int offset, int length) {
+        int h = 1;
+        for (int i = offset, end = offset + length; i < end; i++) {
+            h = 31 * h + buf.getByte(i);
+        }
+        return spread(h);
+    }
+
+    /** A copy of {@code buf[offset, offset + length)} whose {@link #hashOf} is {@code hash}. */
+    public static CacheKey of(ByteBuf buf, int offset, int length, int hash) {
+        byte[] bytes = new byte[length];
+        buf.getBytes(offset, bytes);
+        return new CacheKey(bytes, hash);
     }
 
     /** Murmur3's finaliser: spreads a polynomial hash so that low and high bits both vary. */

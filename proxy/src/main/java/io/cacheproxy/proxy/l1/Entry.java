@@ -69,17 +69,6 @@ final class Entry {
         return null;
     }
 
-    /** The latest expiry of any variant: the entry goes when all of them have expired. */
-    long expiresAt() {
-        long latest = variants[0].expiresAt();
-        for (Variant v : variants) {
-            if (v.expiresAt() - latest > 0) {
-                latest = v.expiresAt();
-            }
-        }
-        return latest;
-    }
-
     TrackedNode node() {
         return variants[0].node();
     }

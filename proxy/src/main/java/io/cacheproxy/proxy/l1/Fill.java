@@ -101,6 +101,8 @@ public final class Fill implements ReplySink {
                 phase = Phase.DONE;
                 if (value != null && in.getByte(index) == ':' && trackingHeld()) {
                     cache.finishFill(ticket, value, parseInteger(in, index + 1));
+                } else {
+                    cache.abandonFill(ticket);
                 }
             }
             case DONE -> throw new IllegalStateException("a fill takes three replies");
@@ -118,6 +120,9 @@ public final class Fill implements ReplySink {
 
     @Override
     public void onFailure(String error) {
+        if (phase != Phase.DONE) {
+            cache.abandonFill(ticket);
+        }
         phase = Phase.DONE;
         if (!clientAnswered) {
             clientAnswered = true;

@@ -2,7 +2,6 @@ package io.cacheproxy.proxy.l1;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import io.cacheproxy.config.InvalidationConfig;
 import io.cacheproxy.config.L1Config;
 import io.cacheproxy.proxy.Transport;
@@ -73,6 +72,9 @@ public final class NearCache {
     private final Cache<CacheKey, Entry> cache;
     private final AtomicLongArray generations = new AtomicLongArray(STRIPES);
     private final AtomicLong flushEpoch = new AtomicLong();
+    /** The fill in flight per key (at most one). */
+    private final java.util.concurrent.ConcurrentHashMap<CacheKey, FillTicket> fillsInFlight =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private final HotKeySketch sketch;
     private final Map<BackendNode, TrackedNode> nodes = new IdentityHashMap<>();
     private final LongAdder hits = new LongAdder();
@@ -86,6 +88,8 @@ public final class NearCache {
             new java.util.concurrent.ConcurrentHashMap<>();
     /** The read estimate a key needs to become a hot-key candidate. */
     private final int minHotReads;
+    /** {@code l1.hot-keys.min-reads-per-second}, at least 1: the read estimate a key needs to be filled. */
+    private final int minReads;
     private volatile int hotFloor;
     private volatile ChangeListener changeListener;
     private final LongAdder refreshes = new LongAdder();
@@ -114,26 +118,16 @@ public final class NearCache {
         }
         this.sketch = new HotKeySketch(config.hotKeys().minReadsPerSecond(), System.nanoTime());
         this.minHotReads = Math.max(2, config.hotKeys().minReadsPerSecond());
+        this.minReads = Math.max(1, config.hotKeys().minReadsPerSecond());
         this.hotFloor = minHotReads;
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(config.maxMemory())
                 .weigher((CacheKey key, Entry entry) -> entry.weight)
-                .expireAfter(new Expiry<CacheKey, Entry>() {
-                    @Override
-                    public long expireAfterCreate(CacheKey key, Entry entry, long now) {
-                        return Math.max(0, entry.expiresAt() - now);
-                    }
-
-                    @Override
-                    public long expireAfterUpdate(CacheKey key, Entry entry, long now, long current) {
-                        return Math.max(0, entry.expiresAt() - now);
-                    }
-
-                    @Override
-                    public long expireAfterRead(CacheKey key, Entry entry, long now, long current) {
-                        return current;
-                    }
-                })
+                // A fixed lifetime: entries go at l1.max-ttl; a variant whose key expires sooner in
+                // Redis is refused on read (its own deadline) and its bytes wait for the entry to go.
+                // Caffeine's variable expiry (a timer wheel touched on every read and write) measured
+                // as a large share of the lookup cost on a million entries.
+                .expireAfterWrite(config.maxTtl())
                 .executor(Runnable::run)
                 .removalListener((CacheKey key, Entry entry, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
                     if (cause == com.github.benmanes.caffeine.cache.RemovalCause.SIZE) {
@@ -182,10 +176,35 @@ public final class NearCache {
     /** Counts a read of {@code key}; returns its estimated reads (see {@link #admits}). */
     public int recordRead(CacheKey key, long nowNanos) {
         int estimate = sketch.recordRead(key.hashCode(), nowNanos);
+        noteIfHot(key, estimate, nowNanos);
+        return estimate;
+    }
+
+    /**
+     * Counts a read of the key whose {@link CacheKey#hashOf} is {@code hash}, before its key is
+     * copied; returns its estimated reads. Below {@link #lookupFloor()} the read need not look in
+     * L1 at all: the key is not hot enough to have been filled lately (an entry filled while it was
+     * hotter is simply not used, which is only a miss).
+     */
+    public int recordRead(int hash, long nowNanos) {
+        return sketch.recordRead(hash, nowNanos);
+    }
+
+    /** The read estimate under which reads go straight to Redis (see {@link #recordRead(int, long)}). */
+    public int lookupFloor() {
+        return minReads;
+    }
+
+    /** A cacheable read that did not look in L1 (its key is cold): a miss. */
+    public void countMiss() {
+        misses.increment();
+    }
+
+    /** Samples a read of {@code key} as a hot-key candidate when it is hot enough to be listed. */
+    public void noteIfHot(CacheKey key, int estimate, long nowNanos) {
         if (estimate >= hotFloor && ((key.hashCode() ^ (int) nowNanos) & 15) == 0) {
             noteHot(key);
         }
-        return estimate;
     }
 
     /** A sampled read of a key at least as hot as the coolest listed: a candidate for {@link #hottest}. */
@@ -240,12 +259,20 @@ public final class NearCache {
     /**
      * Takes a ticket for filling {@code key} from {@code node}: call before the read is sent. The
      * fill is cached by {@link #finishFill} only if nothing invalidated the key, the node or the
-     * whole cache in between.
+     * whole cache in between. Returns null when a fill of the key is already in flight (one at a
+     * time per key: under load, a hot key missing from L1 would otherwise be filled by every read of
+     * it until the first fill lands); the read then goes to Redis as it is.
      */
     public FillTicket startFill(CacheKey key, TrackedNode node, int commandId, RespVersion protocol, byte[] args,
                                 long nowNanos) {
-        return new FillTicket(key, node, commandId, protocol, args, generations.get(stripe(key)),
+        FillTicket ticket = new FillTicket(key, node, commandId, protocol, args, generations.get(stripe(key)),
                 flushEpoch.get(), node.epoch(), nowNanos);
+        return fillsInFlight.putIfAbsent(key, ticket) == null ? ticket : null;
+    }
+
+    /** The fill of {@code ticket} failed: the key may be filled again. */
+    public void abandonFill(FillTicket ticket) {
+        fillsInFlight.remove(ticket.key(), ticket);
     }
 
     /**
@@ -256,6 +283,7 @@ public final class NearCache {
      * @return whether it was cached
      */
     boolean finishFill(FillTicket ticket, byte[] reply, long pttlMillis) {
+        fillsInFlight.remove(ticket.key(), ticket);
         if (pttlMillis == 0 || pttlMillis < -2) {
             return false;
         }

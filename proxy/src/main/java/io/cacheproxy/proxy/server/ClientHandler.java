@@ -401,10 +401,19 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
         if (tracked == null) {
             return false;
         }
-        CacheKey key = CacheKey.of(request.content(), request.argOffset(keyIndex), request.argLength(keyIndex));
-        byte[] args = NearCache.argsAfterKey(request, keyIndex);
+        ByteBuf content = request.content();
+        int offset = request.argOffset(keyIndex);
+        int length = request.argLength(keyIndex);
+        int hash = CacheKey.hashOf(content, offset, length);
         long now = pending.startNanos;
-        int reads = nearCache.recordRead(key, now);
+        int reads = nearCache.recordRead(hash, now);
+        if (reads < nearCache.lookupFloor()) {
+            nearCache.countMiss();      // cold: not worth a look (nor a copy of its key)
+            return false;
+        }
+        CacheKey key = CacheKey.of(content, offset, length, hash);
+        nearCache.noteIfHot(key, reads, now);
+        byte[] args = NearCache.argsAfterKey(request, keyIndex);
         byte[] hit = nearCache.get(key, spec.id(), session.protocol, args, now);
         if (hit != null) {
             request.release();
@@ -415,6 +424,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
             return false;
         }
         NearCache.FillTicket ticket = nearCache.startFill(key, tracked, spec.id(), session.protocol, args, now);
+        if (ticket == null) {
+            return false;       // another read is filling it
+        }
         Fill.send(nearCache, ticket, loop.shared(pool, node, session.protocol), request.content(), pending);
         return true;
     }

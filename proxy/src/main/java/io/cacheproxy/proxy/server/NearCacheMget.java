@@ -90,9 +90,10 @@ final class NearCacheMget {
             RespWriter.writeCommand(get, GET, key);
             ReplySink sink = mget.part(k);
             TrackedNode tracked = cache.tracked(node);
-            if (hot[k] && tracked != null && tracked.fillable()) {
-                Fill.send(cache, cache.startFill(cacheKeys[k], tracked, getId, protocol, NO_ARGS, now),
-                        loop.shared(pool, node, protocol), get, sink);
+            NearCache.FillTicket ticket = hot[k] && tracked != null && tracked.fillable()
+                    ? cache.startFill(cacheKeys[k], tracked, getId, protocol, NO_ARGS, now) : null;
+            if (ticket != null) {
+                Fill.send(cache, ticket, loop.shared(pool, node, protocol), get, sink);
             } else {
                 ClusterRedirect.send(loop, pool, node, protocol, get, sink);
             }

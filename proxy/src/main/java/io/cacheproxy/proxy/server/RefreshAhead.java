@@ -46,8 +46,14 @@ final class RefreshAhead implements NearCache.Refresher {
         if (!(executor instanceof EventLoop eventLoop) || name == null || !node.fillable()) {
             return false;
         }
+        NearCache cache = proxy.nearCache();
+        NearCache.FillTicket ticket = cache.startFill(key, node, commandId, protocol, args, System.nanoTime());
+        if (ticket == null) {
+            return false;       // a read is filling it already
+        }
         if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
             inFlight.decrementAndGet();
+            cache.abandonFill(ticket);
             return false;
         }
         LoopContext loop = proxy.loop(eventLoop);
@@ -59,10 +65,8 @@ final class RefreshAhead implements NearCache.Refresher {
         System.arraycopy(rest, 0, command, 2, rest.length);
         ByteBuf buf = ByteBufAllocator.DEFAULT.buffer(64 + key.bytes().length + args.length);
         RespWriter.writeCommand(buf, command);
-        long now = System.nanoTime();
-        long deadline = now + pool.settings().commandTimeout().toNanos();
-        NearCache cache = proxy.nearCache();
-        Fill.send(cache, cache.startFill(key, node, commandId, protocol, args, now),
+        long deadline = System.nanoTime() + pool.settings().commandTimeout().toNanos();
+        Fill.send(cache, ticket,
                 loop.shared(pool, node.node(), protocol), buf, new ReplySink() {
                     @Override
                     public void onReply(ByteBuf reply) {
