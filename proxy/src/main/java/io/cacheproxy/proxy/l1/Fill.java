@@ -20,7 +20,7 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Confined to the connection's event loop.
  */
-public final class Fill implements ReplySink {
+public final class Fill extends ReplySink.InPlace {
     private enum Phase { CACHING, READ, TTL, DONE }
 
     private static final byte[] PTTL = "PTTL".getBytes(StandardCharsets.US_ASCII);
@@ -70,15 +70,6 @@ public final class Fill implements ReplySink {
         }
         connection.send(command, fill);
         connection.send(pttl, fill);
-    }
-
-    @Override
-    public void onReply(ByteBuf reply) {
-        try {
-            onReply(reply, reply.readerIndex(), reply.readableBytes());
-        } finally {
-            reply.release();
-        }
     }
 
     @Override

@@ -106,16 +106,7 @@ final class NearCacheMget {
     }
 
     private ReplySink part(int index) {
-        return new ReplySink() {
-            @Override
-            public void onReply(ByteBuf reply) {
-                try {
-                    onReply(reply, reply.readerIndex(), reply.readableBytes());
-                } finally {
-                    reply.release();
-                }
-            }
-
+        return new ReplySink.InPlace() {
             @Override
             public void onReply(ByteBuf in, int index2, int length) {
                 byte type = in.getByte(index2);

@@ -27,6 +27,24 @@ public interface ReplySink {
     /** {@link System#nanoTime()} after which the request has failed; {@link Long#MAX_VALUE} for none. */
     long deadlineNanos();
 
+    /**
+     * A sink that reads each reply where it lies ({@link #onReply(ByteBuf, int, int)}); a reply
+     * handed over as a buffer is read the same way, then released.
+     */
+    abstract class InPlace implements ReplySink {
+        @Override
+        public final void onReply(ByteBuf reply) {
+            try {
+                onReply(reply, reply.readerIndex(), reply.readableBytes());
+            } finally {
+                reply.release();
+            }
+        }
+
+        @Override
+        public abstract void onReply(ByteBuf in, int index, int length);
+    }
+
     /** Takes replies nobody waits for (an ASKING's, a broadcast PUBLISH's) and ignores failures. */
     ReplySink IGNORE = new ReplySink() {
         @Override
