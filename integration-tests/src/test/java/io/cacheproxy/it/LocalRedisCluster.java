@@ -45,9 +45,105 @@ public final class LocalRedisCluster implements AutoCloseable {
         }
     }
 
-    /** Every node, masters first in the order {@code --cluster create} assigned them. */
+    /**
+     * Every node, masters first in the order {@code --cluster create} assigned them, then those
+     * {@link #addMaster()} added.
+     */
     public List<LocalRedisServer> nodes() {
         return List.copyOf(nodes);
+    }
+
+    /** The nodes that are masters now (by {@code ROLE}), in {@link #nodes()} order. */
+    public List<LocalRedisServer> masters() {
+        List<LocalRedisServer> masters = new ArrayList<>();
+        for (LocalRedisServer node : nodes) {
+            if (node.call("ROLE").startsWith("*3\r\n$6\r\nmaster")) {
+                masters.add(node);
+            }
+        }
+        return masters;
+    }
+
+    /** The master that serves {@code key}'s slot: the one that answers {@code GET key} itself (the others answer MOVED). */
+    public LocalRedisServer masterOf(String key) {
+        for (LocalRedisServer master : masters()) {
+            if (!master.call("GET", key).startsWith("-MOVED")) {
+                return master;
+            }
+        }
+        throw new AssertionError("no master serves " + key);
+    }
+
+    /**
+     * Starts one more node and joins it as a master without slots ({@code redis-cli --cluster
+     * add-node}); returns it once every node knows it. It serves no slot until one is moved to it.
+     */
+    public LocalRedisServer addMaster() {
+        LocalRedisServer node = LocalRedisServer.withArgs("--cluster-enabled", "yes",
+                "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000");
+        node.start();
+        try {
+            run(List.of("redis-cli", "--cluster", "add-node", node.address(), nodes.get(0).address()));
+        } catch (RuntimeException e) {
+            node.stop();
+            throw e;
+        }
+        nodes.add(node);
+        awaitReady();
+        return node;
+    }
+
+    /** Moves {@code slot} and its keys from {@code source} to {@code destination}, as {@code redis-cli --cluster reshard} does. */
+    public void moveSlot(int slot, LocalRedisServer source, LocalRedisServer destination) {
+        beginSlotMigration(slot, source, destination);
+        migrateKeys(slot, source, destination);
+        finishSlotMigration(slot, destination);
+    }
+
+    /** Marks {@code slot} IMPORTING on {@code destination} and MIGRATING on {@code source}: keys not on the source are ASKed for on the destination. */
+    public void beginSlotMigration(int slot, LocalRedisServer source, LocalRedisServer destination) {
+        expectOk(destination.call("CLUSTER", "SETSLOT", Integer.toString(slot), "IMPORTING", idOf(source)));
+        expectOk(source.call("CLUSTER", "SETSLOT", Integer.toString(slot), "MIGRATING", idOf(destination)));
+    }
+
+    /** Moves every key of {@code slot} from {@code source} to {@code destination} (MIGRATE), during a migration. */
+    public void migrateKeys(int slot, LocalRedisServer source, LocalRedisServer destination) {
+        while (true) {
+            String[] lines = source.call("CLUSTER", "GETKEYSINSLOT", Integer.toString(slot), "100").split("\r\n");
+            List<String> migrate = new ArrayList<>(List.of("MIGRATE", destination.host(),
+                    Integer.toString(destination.port()), "", "0", "5000", "KEYS"));
+            for (int i = 2; i < lines.length; i += 2) {
+                migrate.add(lines[i]);
+            }
+            if (migrate.size() == 7) {
+                return;
+            }
+            String reply = source.call(migrate.toArray(new String[0]));
+            if (!reply.equals("+OK\r\n") && !reply.equals("+NOKEY\r\n")) {
+                throw new IllegalStateException("MIGRATE failed: " + reply);
+            }
+        }
+    }
+
+    /** Ends a migration: {@code slot} belongs to {@code destination}, as every master is told (the destination first). */
+    public void finishSlotMigration(int slot, LocalRedisServer destination) {
+        String destinationId = idOf(destination);
+        expectOk(destination.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", destinationId));
+        for (LocalRedisServer master : masters()) {
+            if (master != destination) {
+                expectOk(master.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", destinationId));
+            }
+        }
+    }
+
+    private static String idOf(LocalRedisServer node) {
+        return node.call("CLUSTER", "MYID").split("\r\n")[1];
+    }
+
+    private static void expectOk(String reply) {
+        if (!reply.equals("+OK\r\n")) {
+            throw new IllegalStateException("expected +OK, got " + reply);
+        }
     }
 
     private void awaitReady() {

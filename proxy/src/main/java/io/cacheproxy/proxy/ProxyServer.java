@@ -98,7 +98,7 @@ public final class ProxyServer implements AutoCloseable {
             Map<String, BackendPool> pools = new LinkedHashMap<>();
             for (PoolConfig pool : config.pools().values()) {
                 BackendPool backendPool = buildPool(pool, watchers);
-                backendPool.nodes().forEach(metrics::registerBackend);
+                metrics.registerPool(backendPool);     // a cluster pool's later masters too
                 pools.put(pool.name(), backendPool);
             }
             List<RouteTable.Route<BackendPool>> routes = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.cacheproxy.proxy.metrics;
 
 import io.cacheproxy.proxy.upstream.BackendNode;
+import io.cacheproxy.proxy.upstream.BackendPool;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -62,7 +63,24 @@ public final class ProxyMetrics implements AutoCloseable {
         new UptimeMetrics().bindTo(registry);
     }
 
-    /** Registers {@code cacheproxy_backend_up} and {@code cacheproxy_backend_errors_total} for a node. */
+    /**
+     * Registers the backend meters of every node of {@code pool}; for a cluster pool, also of each
+     * master it learns later (a failover, a reshard to a new node), when it learns it.
+     */
+    public void registerPool(BackendPool pool) {
+        if (pool.cluster() != null) {
+            pool.cluster().onMaster(this::registerBackend);
+        } else {
+            pool.nodes().forEach(this::registerBackend);
+        }
+    }
+
+    /**
+     * Registers {@code cacheproxy_backend_up} and {@code cacheproxy_backend_errors_total} for a node.
+     * Idempotent: for a node (pool and address) registered already, Micrometer returns the meters it
+     * has, which read the first {@link BackendNode} object given for that address (a cluster pool has
+     * one per address).
+     */
     public void registerBackend(BackendNode node) {
         Gauge.builder("cacheproxy.backend.up", node, n -> n.isUp() ? 1 : 0)
                 .description("1 while the node is reachable")

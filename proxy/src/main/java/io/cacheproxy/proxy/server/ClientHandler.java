@@ -91,6 +91,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
     /** The node a transaction or WATCH pinned this client to, and its pool. */
     private BackendNode pinnedNode;
     private BackendPool pinnedPool;
+    /** WATCH commands sent so far, to tell whether a redirected WATCH was the last one. */
+    private int watchesSent;
     private PendingReply tunnelReply;
     /** The L1 writes of the commands queued in the open transaction, invalidated again at EXEC. */
     private final ArrayList<WriteSet> queuedWrites = new ArrayList<>(0);
@@ -639,10 +641,12 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
                     refuse(request, pending, ErrorReplies.crossSlot());
                     return;
                 }
+                boolean pins = pinnedNode == null;
                 pinnedPool = owner.pool;
                 pinnedNode = owner.node;
                 session.watching = true;
-                forwardPinned(request, pending);
+                watchesSent++;
+                forwardPinned(request, pending, PinnedStep.WATCH, pins ? watchesSent : 0);
             }
             case "exec", "discard" -> {
                 String upper = spec.name().toUpperCase(java.util.Locale.ROOT);
@@ -676,7 +680,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
                     return;
                 }
                 pending.writes = writes;
-                forwardPinned(request, pending);
+                forwardPinned(request, pending, spec.name().equals("exec") ? PinnedStep.EXEC : PinnedStep.OTHER, 0);
             }
             case "unwatch" -> {
                 session.watching = false;
@@ -730,11 +734,23 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
             dedicatedConnection(pinnedPool, pinnedNode).send(multi, new ReplacedReply(null, null));
         }
         // unknown commands and wrong arities go to the node too: it answers the error and aborts EXEC
-        forwardPinned(request, pending);
+        forwardPinned(request, pending, PinnedStep.QUEUED, 0);
     }
 
     private void forwardPinned(RespRequest request, PendingReply pending) {
-        dedicatedConnection(pinnedPool, pinnedNode).send(request.content(), pending);
+        forwardPinned(request, pending, PinnedStep.OTHER, 0);
+    }
+
+    /**
+     * Sends a command on the transaction's connection. In a cluster pool the reply to a command with
+     * keys (WATCH, a queued command, EXEC) may be a redirection, which a {@link PinnedReply} turns
+     * into an error for the client. {@code watch} is for a WATCH that pinned the node: the
+     * {@link #watchesSent} it made; 0 for any other command.
+     */
+    private void forwardPinned(RespRequest request, PendingReply pending, PinnedStep step, int watch) {
+        ReplySink sink = step == PinnedStep.OTHER || pinnedPool.cluster() == null ? pending
+                : new PinnedReply(pending, pinnedPool, pinnedNode, step, watch);
+        dedicatedConnection(pinnedPool, pinnedNode).send(request.content(), sink);
     }
 
     private UpstreamConnection dedicatedConnection(BackendPool pool, BackendNode node) {
@@ -1134,6 +1150,13 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
      * answers them in that order, and the lease completes the matching {@link PendingReply}. After
      * the last answer (or failure) the connection goes back to the loop's
      * {@link BlockingConnections}.
+     *
+     * <p>In a cluster pool a command answered {@code -MOVED} or {@code -ASK} (its slot moved, or is
+     * moving, before it blocked, or while it was blocked) is sent again, on a lease on the node the
+     * redirection names ({@code ASKING} first for an ASK), at most
+     * {@value ClusterRedirect#MAX_REDIRECTS} times, like {@link ClusterRedirect} does for other
+     * commands; a MOVED updates the slot map. For that the lease keeps a reference to each such
+     * command's bytes until its final answer.
      */
     private final class BlockingLease implements ReplySink {
         final BackendPool pool;
@@ -1141,7 +1164,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
         /** The version the connection speaks; a client that changes it (HELLO) borrows another. */
         final RespVersion protocol;
         private final UpstreamConnection connection;
-        private final ArrayDeque<PendingReply> inFlight = new ArrayDeque<>(2);
+        private final ArrayDeque<BlockingCommand> inFlight = new ArrayDeque<>(2);
         private boolean abandoned;
 
         BlockingLease(BackendPool pool, BackendNode node, RespVersion protocol, UpstreamConnection connection) {
@@ -1153,33 +1176,62 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
 
         /** Takes ownership of {@code command}. */
         void send(ByteBuf command, PendingReply pending) {
-            inFlight.add(pending);                  // first: the send may fail at once
-            connection.send(command, this);
+            send(new BlockingCommand(pending, pool.cluster() != null ? command.retain() : null, 0,
+                    pending.deadlineNanos - pending.startNanos), command, false);
+        }
+
+        /** Takes ownership of {@code bytes}, the command's wire form; with {@code asking}, ASKING goes first. */
+        private void send(BlockingCommand command, ByteBuf bytes, boolean asking) {
+            if (asking) {
+                connection.send(ClusterRedirect.asking(), ReplySink.IGNORE);
+            }
+            inFlight.add(command);                  // first: the send may fail at once
+            connection.send(bytes, this);
         }
 
         @Override
         public void onReply(ByteBuf reply) {
-            inFlight.poll().onReply(reply);
+            BlockingCommand command = inFlight.poll();
+            ClusterRedirect.Redirection redirection = command.redirection(reply, reply.readerIndex(), reply.readableBytes());
+            if (redirection == null) {
+                command.release();
+                command.pending.onReply(reply);
+            } else {
+                reply.release();
+            }
             answered();
+            if (redirection != null) {
+                redirectBlocking(pool, command, redirection);
+            }
         }
 
         @Override
         public void onReply(ByteBuf in, int index, int length) {
-            inFlight.poll().onReply(in, index, length);
+            BlockingCommand command = inFlight.poll();
+            ClusterRedirect.Redirection redirection = command.redirection(in, index, length);
+            if (redirection == null) {
+                command.release();
+                command.pending.onReply(in, index, length);
+            }
             answered();
+            if (redirection != null) {
+                redirectBlocking(pool, command, redirection);
+            }
         }
 
         @Override
         public void onFailure(String error) {
-            inFlight.poll().onFailure(error);
+            BlockingCommand command = inFlight.poll();
+            command.release();
+            command.pending.onFailure(error);
             answered();
         }
 
         /** The oldest command's: the connection's deadline check looks only at its oldest sink. */
         @Override
         public long deadlineNanos() {
-            PendingReply oldest = inFlight.peek();
-            return oldest == null ? Long.MAX_VALUE : oldest.deadlineNanos;
+            BlockingCommand oldest = inFlight.peek();
+            return oldest == null ? Long.MAX_VALUE : oldest.pending.deadlineNanos;
         }
 
         private void answered() {
@@ -1193,6 +1245,139 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
         void abandon() {
             abandoned = true;
             loop.blockingConnections().close(pool, connection);
+        }
+    }
+
+    /**
+     * A blocking command in flight on a {@link BlockingLease}: the client's reply slot and, in a
+     * cluster pool, a reference to the command's bytes (null otherwise), kept to resend it after a
+     * redirection and released at its final answer ({@link #release()}). {@code budgetNanos} is how long
+     * after it is sent it may take (its own timeout plus the pool's command timeout).
+     */
+    private record BlockingCommand(PendingReply pending, ByteBuf command, int redirects, long budgetNanos) {
+
+        /** The redirection {@code in[index, index + length)} is, if this command may still follow one; else null. */
+        ClusterRedirect.Redirection redirection(ByteBuf in, int index, int length) {
+            return command == null || redirects >= ClusterRedirect.MAX_REDIRECTS ? null
+                    : ClusterRedirect.Redirection.parse(in, index, length);
+        }
+
+        void release() {
+            if (command != null) {
+                command.release();
+            }
+        }
+    }
+
+    /**
+     * Sends a blocking command again, where {@code redirection} says its slot is served now, on this
+     * client's lease on that node (borrowed if need be; at the node's bound the command is refused
+     * as in {@link #forwardBlocking}). Its deadline restarts with it: Redis counts its timeout anew.
+     */
+    private void redirectBlocking(BackendPool pool, BlockingCommand command, ClusterRedirect.Redirection redirection) {
+        if (closed) {
+            command.release();
+            return;
+        }
+        BackendNode target = redirection.follow(pool.cluster());
+        PendingReply pending = command.pending();
+        if (pending.deadlineNanos != Long.MAX_VALUE) {
+            pending.deadlineNanos = System.nanoTime() + command.budgetNanos();
+        }
+        BlockingLease lease = blockingLease(pool, target);
+        if (lease == null) {
+            command.release();
+            completeWithError(pending, ErrorReplies.tooManyBlockingCommands(pool.name(), target.name(),
+                    pool.settings().blockingConnections()));
+            closeIdleBlockingConnectionsOfOtherLoops(pool, target);
+            return;
+        }
+        ByteBuf bytes = command.command();
+        lease.send(new BlockingCommand(pending, bytes.retain(), command.redirects() + 1, command.budgetNanos()), bytes,
+                redirection.ask());
+    }
+
+    /** What a command sent on the transaction's connection is, for what a redirection of it means. */
+    private enum PinnedStep { WATCH, QUEUED, EXEC, OTHER }
+
+    /**
+     * The reply to a command sent on the transaction's connection of a cluster pool. A transaction
+     * cannot follow its slot to another node, so a {@code -MOVED}/{@code -ASK} reply (the slot moved
+     * after the proxy chose the node) is not passed on, as a cluster-unaware client could not use it:
+     * the client gets an error saying what happened instead, and for a MOVED the slot map learns the
+     * new owner at once, so that the client's retry of the whole transaction goes there.
+     * <ul>
+     * <li>A queued command: Redis has flagged the transaction and its EXEC answers EXECABORT.
+     * <li>EXEC: Redis checks the queued commands' slots again and discards the transaction; the
+     *     client gets EXECABORT.
+     * <li>WATCH: nothing was watched. If it was the WATCH that pinned the client to the node and
+     *     nothing has used the pin since, the pin is dropped, so the retried WATCH goes to the new owner.
+     * </ul>
+     */
+    private final class PinnedReply implements ReplySink {
+        private final PendingReply pending;
+        private final BackendPool pool;
+        private final BackendNode node;
+        private final PinnedStep step;
+        private final int watch;
+
+        PinnedReply(PendingReply pending, BackendPool pool, BackendNode node, PinnedStep step, int watch) {
+            this.pending = pending;
+            this.pool = pool;
+            this.node = node;
+            this.step = step;
+            this.watch = watch;
+        }
+
+        @Override
+        public void onReply(ByteBuf reply) {
+            ClusterRedirect.Redirection redirection =
+                    ClusterRedirect.Redirection.parse(reply, reply.readerIndex(), reply.readableBytes());
+            if (redirection == null) {
+                pending.onReply(reply);
+            } else {
+                reply.release();
+                redirected(redirection);
+            }
+        }
+
+        @Override
+        public void onReply(ByteBuf in, int index, int length) {
+            ClusterRedirect.Redirection redirection = ClusterRedirect.Redirection.parse(in, index, length);
+            if (redirection == null) {
+                pending.onReply(in, index, length);
+            } else {
+                redirected(redirection);
+            }
+        }
+
+        @Override
+        public void onFailure(String error) {
+            pending.onFailure(error);
+        }
+
+        @Override
+        public long deadlineNanos() {
+            return pending.deadlineNanos;
+        }
+
+        private void redirected(ClusterRedirect.Redirection redirection) {
+            redirection.follow(pool.cluster());
+            switch (step) {
+                case QUEUED -> completeWithError(pending, redirection.queuedError());
+                case EXEC -> completeWithError(pending, redirection.execError());
+                case WATCH -> {
+                    if (watch != 0 && watch == watchesSent && !session.inMulti && pinnedNode == node) {
+                        session.watching = false;
+                        if (!session.pinned()) {
+                            pinnedNode = null;
+                            pinnedPool = null;
+                        }
+                    }
+                    completeWithError(pending, redirection.watchError());
+                }
+                case OTHER -> throw new IllegalStateException("not redirectable: " + step);
+            }
         }
     }
 

@@ -11,8 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * {@link #REFRESH_INTERVAL} and soon after a MOVED reply ({@link #refreshSoon()}). Nodes keep their
  * {@link BackendNode} identity across refreshes (one per address), so event loops keep their
  * connections. Lettuce speaks to the cluster here; the data path never waits for it. Thread-safe.
+ *
+ * <p>Masters that appear after start (a replica promoted by a failover, a node that slots were
+ * resharded to) are announced once each to the {@link #onMaster} listeners (metrics, health
+ * checks), on the thread that learned of them.
  */
 public final class ClusterTopology implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterTopology.class);
@@ -33,6 +39,9 @@ public final class ClusterTopology implements AutoCloseable {
     private final ControlPlane plane;
     private final ConcurrentHashMap<String, BackendNode> nodesByAddress = new ConcurrentHashMap<>();
     private final AtomicBoolean refreshQueued = new AtomicBoolean();
+    private final List<Consumer<BackendNode>> masterListeners = new CopyOnWriteArrayList<>();
+    /** Every node announced to {@link #masterListeners} as a master, ever. */
+    private final Set<BackendNode> announced = ConcurrentHashMap.newKeySet();
     private volatile ClusterSlots slots;
     private volatile long lastRefreshMillis;
 
@@ -79,6 +88,35 @@ public final class ClusterTopology implements AutoCloseable {
     public void moved(int slot, BackendNode node) {
         slots = slots.with(slot, node);
         refreshSoon();
+        if (!announced.contains(node)) {
+            announce(List.of(node));
+        }
+    }
+
+    /**
+     * Calls {@code listener} with each master the slot map has now, then with each master learned
+     * later, on the thread that learned it (the control plane's, or an event loop's after a MOVED).
+     * A master is announced once, even if it stops being one and becomes one again; the listener
+     * may still see a node twice when it is added while a master is being announced, so it must
+     * be idempotent.
+     */
+    public void onMaster(Consumer<BackendNode> listener) {
+        masterListeners.add(listener);
+        slots.masters().forEach(listener);
+    }
+
+    private void announce(List<BackendNode> masters) {
+        for (BackendNode master : masters) {
+            if (announced.add(master)) {
+                for (Consumer<BackendNode> listener : masterListeners) {
+                    try {
+                        listener.accept(master);
+                    } catch (RuntimeException e) {
+                        log.warn("pool {}: a listener failed on the new master {}", pool, master.name(), e);
+                    }
+                }
+            }
+        }
     }
 
     /** Re-reads the map in the background, at most once per 100 ms. */
@@ -135,6 +173,7 @@ public final class ClusterTopology implements AutoCloseable {
                     log.info("pool {}: cluster masters now {}", pool, fresh.masters().stream().map(BackendNode::name).toList());
                 }
                 slots = fresh;
+                announce(fresh.masters());
                 return;
             } catch (RuntimeException e) {
                 answers.add(candidate + ": " + e.getMessage());

@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
  * probe never queues behind client traffic). A node is marked down after
  * {@code health.failures-to-eject} failed probes in a row, or at once when a connect fails, and up
  * again at the first answered probe. {@code /ready} and {@code cacheproxy_backend_up} read the result.
+ * A cluster pool's masters that appear after start ({@link ClusterTopology#onMaster}) are probed
+ * from then on too.
  *
  * <p>Runs on one event loop; confined to it.
  */
@@ -23,6 +25,7 @@ public final class HealthChecker {
     private final LoopContext loop;
     private final List<Probe> probes = new ArrayList<>();
     private ScheduledFuture<?> timer;
+    private boolean stopped;
 
     private final class Probe {
         final BackendPool pool;
@@ -86,17 +89,37 @@ public final class HealthChecker {
         loop.loop().execute(() -> {
             long tickNanos = Long.MAX_VALUE;
             for (PoolNode node : nodes) {
-                probes.add(new Probe(node.pool(), node.node(), failuresToEject.get(node.pool())));
+                probe(node.pool(), node.node(), failuresToEject.get(node.pool()));
                 tickNanos = Math.min(tickNanos, intervals.get(node.pool()).toNanos());
             }
             probes.forEach(Probe::run);
             timer = loop.loop().scheduleAtFixedRate(() -> probes.forEach(Probe::run), tickNanos, tickNanos,
                     TimeUnit.NANOSECONDS);
+            for (BackendPool pool : intervals.keySet()) {
+                if (pool.cluster() != null) {
+                    int failures = failuresToEject.get(pool);
+                    pool.cluster().onMaster(node -> loop.loop().execute(() -> probe(pool, node, failures)));
+                }
+            }
         });
+    }
+
+    /** Probes {@code node} from the next tick on, unless it is probed already or the checker has stopped. */
+    private void probe(BackendPool pool, BackendNode node, int failuresToEject) {
+        if (stopped) {
+            return;
+        }
+        for (Probe probe : probes) {
+            if (probe.node == node) {
+                return;
+            }
+        }
+        probes.add(new Probe(pool, node, failuresToEject));
     }
 
     public void stop() {
         loop.loop().execute(() -> {
+            stopped = true;
             if (timer != null) {
                 timer.cancel(false);
             }

@@ -2,6 +2,7 @@ package io.cacheproxy.proxy.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cacheproxy.proxy.upstream.BackendNode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +29,22 @@ class ProxyMetricsTest {
                     .contains("cacheproxy_command_seconds_count 4")
                     .contains("cacheproxy_client_connections")
                     .contains("jvm_memory_used_bytes");
+        }
+    }
+
+    @Test
+    void shouldRegisterBackendMetersOnceWhateverTheNumberOfCalls() {
+        try (ProxyMetrics metrics = new ProxyMetrics(List.of("get"))) {
+            BackendNode node = new BackendNode("main", "127.0.0.1", 7001);
+            metrics.registerBackend(node);
+            metrics.registerBackend(node);
+            metrics.registerBackend(new BackendNode("main", "127.0.0.1", 7001));   // the same address again
+            metrics.registerBackend(new BackendNode("main", "127.0.0.1", 7002));
+            String text = metrics.scrape();
+            assertThat(text.lines().filter(l -> l.startsWith("cacheproxy_backend_up{")))
+                    .containsExactlyInAnyOrder("cacheproxy_backend_up{node=\"127.0.0.1:7001\",pool=\"main\"} 1.0",
+                            "cacheproxy_backend_up{node=\"127.0.0.1:7002\",pool=\"main\"} 1.0");
+            assertThat(text.lines().filter(l -> l.startsWith("cacheproxy_backend_errors_total{"))).hasSize(2);
         }
     }
 }
