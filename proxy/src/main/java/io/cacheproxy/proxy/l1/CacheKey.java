@@ -1,6 +1,7 @@
 package io.cacheproxy.proxy.l1;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.internal.PlatformDependent;
 import java.util.Arrays;
 
 /**
@@ -45,8 +46,16 @@ public final class CacheKey {
      */
     public static int hashOf(ByteBuf buf, int offset, int length) {
         int h = 1;
-        for (int i = offset, end = offset + length; i < end; i++) {
-            h = 31 * h + buf.getByte(i);
+        if (buf.hasMemoryAddress() && PlatformDependent.hasUnsafe()) {
+            // straight from memory: ByteBuf.getByte checks bounds and liveness on every byte
+            long address = buf.memoryAddress() + offset;
+            for (int i = 0; i < length; i++) {
+                h = 31 * h + PlatformDependent.getByte(address + i);
+            }
+        } else {
+            for (int i = offset, end = offset + length; i < end; i++) {
+                h = 31 * h + buf.getByte(i);
+            }
         }
         return spread(h);
     }

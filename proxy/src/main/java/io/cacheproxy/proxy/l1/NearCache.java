@@ -35,7 +35,7 @@ import java.util.function.Function;
  *
  * <p><b>Storage.</b> A Caffeine cache (W-TinyLFU eviction) of {@link Entry}s by Redis key, bounded
  * by bytes ({@code l1.max-memory}; the weigher counts the reply bytes held); each entry expires at
- * its {@link Entry.Variant}s' latest expiry, which is the earlier of {@code l1.max-ttl} and the
+ * its reads' latest expiry, which is the earlier of {@code l1.max-ttl} and the
  * key's TTL in Redis, read with the value. Replies are copied out of socket buffers into exact-size
  * arrays.
  *
@@ -156,21 +156,21 @@ public final class NearCache {
      */
     public byte[] get(CacheKey key, int commandId, RespVersion protocol, byte[] args, long nowNanos) {
         Entry entry = cache.getIfPresent(key);
-        Entry.Variant v = entry == null ? null : entry.find(commandId, protocol, args);
+        Entry v = entry == null ? null : entry.find(commandId, protocol, args);
         if (v == null || !valid(v, nowNanos)) {
             misses.increment();
             return null;
         }
         hits.increment();
-        return v.reply();
+        return v.reply;
     }
 
-    private boolean valid(Entry.Variant v, long nowNanos) {
-        if (nowNanos - v.expiresAt() >= 0) {
+    private boolean valid(Entry v, long nowNanos) {
+        if (nowNanos - v.expiresAt >= 0) {
             invalidations[Source.TTL.ordinal()].increment();
             return false;
         }
-        return v.flushEpoch() == flushEpoch.get() && v.nodeEpoch() == v.node().epoch();
+        return v.flushEpoch == flushEpoch.get() && v.nodeEpoch == v.node.epoch();
     }
 
     /** Counts a read of {@code key}; returns its estimated reads (see {@link #admits}). */
@@ -288,7 +288,7 @@ public final class NearCache {
             return false;
         }
         long ttl = pttlMillis < 0 ? maxTtlNanos : Math.min(maxTtlNanos, TimeUnit.MILLISECONDS.toNanos(pttlMillis));
-        Entry.Variant variant = new Entry.Variant(ticket.commandId(), ticket.protocol(), ticket.args(), reply,
+        Entry variant = new Entry(ticket.commandId(), ticket.protocol(), ticket.args(), reply,
                 ticket.startNanos() + ttl, ticket.node(), ticket.nodeEpoch(), ticket.flushEpoch());
         boolean[] cached = {false};
         cache.asMap().compute(ticket.key(), (k, old) -> {
@@ -297,15 +297,14 @@ public final class NearCache {
                 return old;
             }
             cached[0] = true;
-            return old == null || !sameEpochs(old, variant) ? Entry.of(k.length(), variant) : old.with(variant);
+            return old == null || !sameEpochs(old, variant) ? Entry.of(k.length(), variant) : old.with(variant, k.length());
         });
         return cached[0];
     }
 
     /** Whether {@code old}'s variants were filled under the same epochs as {@code v} (else they are dead). */
-    private static boolean sameEpochs(Entry old, Entry.Variant v) {
-        Entry.Variant first = old.variants[0];
-        return first.node() == v.node() && first.nodeEpoch() == v.nodeEpoch() && first.flushEpoch() == v.flushEpoch();
+    private static boolean sameEpochs(Entry old, Entry v) {
+        return old.node == v.node && old.nodeEpoch == v.nodeEpoch && old.flushEpoch == v.flushEpoch;
     }
 
     /**
@@ -397,9 +396,9 @@ public final class NearCache {
         Refresher r = refresher;
         if (removed != null && r != null && source != Source.FLUSH && source != Source.TTL
                 && sketch.admits(key.hashCode(), sketch.readEstimate(key.hashCode()))) {
-            for (Entry.Variant v : removed.variants) {
-                if (v.node().epoch() == v.nodeEpoch() && v.flushEpoch() == flushEpoch.get()
-                        && r.refresh(key, v.node(), v.commandId(), v.protocol(), v.args())) {
+            for (Entry v : removed.reads()) {
+                if (v.node.epoch() == v.nodeEpoch && v.flushEpoch == flushEpoch.get()
+                        && r.refresh(key, v.node, v.commandId, v.protocol, v.args)) {
                     refreshes.increment();
                 }
             }
@@ -449,7 +448,7 @@ public final class NearCache {
     /** Drops every entry of {@code node} (its link was lost, or it moved). */
     public void dropNode(TrackedNode node) {
         node.bump();
-        cache.asMap().values().removeIf(e -> e.node() == node);
+        cache.asMap().values().removeIf(e -> e.node == node);
         ChangeListener listener = changeListener;
         if (listener != null) {
             listener.allChanged();

@@ -888,7 +888,12 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
     /** A reply L1 holds ({@code reply} is shared and immutable): copied out, in order. */
     private void completeFromL1(PendingReply pending, byte[] reply) {
         if (!writableNow(pending)) {
-            complete(pending, Unpooled.wrappedBuffer(reply));
+            // behind replies still due (or the client has gone): kept as the array, copied out in drain
+            pending.done = true;
+            loop.stats().record(pending.commandId, false, System.nanoTime() - pending.startNanos);
+            if (!closed) {
+                pending.l1Reply = reply;
+            }
             return;
         }
         takeHead(pending, false);
@@ -963,7 +968,13 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
             }
             queue.poll();
             loop.requestFinished();
-            if (head.silent) {
+            if (head.l1Reply != null) {
+                if (!head.silent) {
+                    out.writeBytes(head.l1Reply);
+                    wrote = true;
+                }
+                head.l1Reply = null;
+            } else if (head.silent) {
                 head.reply.release();
             } else {
                 out.write(head.reply);

@@ -21,6 +21,8 @@ final class PendingReply implements ReplySink {
     final long startNanos;
     long deadlineNanos;
     ByteBuf reply;
+    /** A reply L1 answered (shared, immutable), written instead of {@link #reply} when set. */
+    byte[] l1Reply;
     boolean done;
     boolean silent;
     After after = After.NOTHING;
