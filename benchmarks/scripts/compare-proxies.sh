@@ -6,6 +6,7 @@
 #   benchmarks/scripts/compare-proxies.sh            # 3 backends, -P 1 and -P 16, 3 rounds
 #   NODES=1 ROUNDS=5 REQUESTS=400000 benchmarks/scripts/compare-proxies.sh
 #   TRANSPORT=epoll IO_THREADS=2 PIPELINES=1 benchmarks/scripts/compare-proxies.sh   # proxy variants
+#   L1=false benchmarks/scripts/compare-proxies.sh     # cacheproxy without its near cache (default: on)
 #
 # Needs: redis-server, redis-benchmark, nutcracker (apt-get install redis-server redis-tools nutcracker),
 # and cli/target/cacheproxy.jar (./cacheproxy builds it).
@@ -66,6 +67,10 @@ pools:
   main:
     type: sharded
     nodes: [$nodes_yaml]
+l1:
+  enabled: ${L1:-true}
+invalidation:
+  broadcast: {enabled: ${BROADCAST:-true}}
 YML
 "$java_home/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dio.netty.noUnsafe=false -XX:+UseParallelGC -Xms256m \
   -jar "$here/cli/target/cacheproxy.jar" run --config "$work/cacheproxy.yaml" > "$work/cacheproxy.log" 2>&1 &

@@ -320,6 +320,69 @@ public final class InvalidationLink {
         }
     }
 
+    /**
+     * Whether {@code in[index, end)} is a {@code message} push whose payload this proxy sent: a RESP
+     * array whose first element is {@code proxyId} ({@link Broadcaster}'s format). Reads only the
+     * headers in front of the id.
+     */
+    static boolean isOwnBroadcast(ByteBuf in, int index, int end, byte[] proxyId) {
+        if (in.getByte(index) != '>') {
+            return false;
+        }
+        int p = skipLine(in, index, end);                       // >3
+        for (int element = 0; element < 2 && p > 0; element++) {   // "message", the channel
+            p = skipBulk(in, p, end);
+        }
+        if (p < 0) {
+            return false;
+        }
+        p = skipLine(in, p, end);                               // $<payload length>
+        if (p < 0 || in.getByte(p) != '*') {
+            return false;
+        }
+        p = skipLine(in, p, end);                               // *<elements>
+        if (p < 0 || in.getByte(p) != '$') {
+            return false;
+        }
+        int id = skipLine(in, p, end);                          // $<id length>
+        if (id < 0 || id + proxyId.length > end) {
+            return false;
+        }
+        for (int i = 0; i < proxyId.length; i++) {
+            if (in.getByte(id + i) != proxyId[i]) {
+                return false;
+            }
+        }
+        return id + proxyId.length + 1 < end && in.getByte(id + proxyId.length) == '\r';
+    }
+
+    /** The index after the CRLF that ends the line at {@code p}; -1 if there is none before {@code end}. */
+    private static int skipLine(ByteBuf in, int p, int end) {
+        int cr = in.indexOf(p, end, (byte) '\r');
+        return cr < 0 || cr + 1 >= end ? -1 : cr + 2;
+    }
+
+    /** The index after the bulk string at {@code p} ({@code $len CRLF bytes CRLF}); -1 if it is not one. */
+    private static int skipBulk(ByteBuf in, int p, int end) {
+        if (in.getByte(p) != '$') {
+            return -1;
+        }
+        int data = skipLine(in, p, end);
+        if (data < 0) {
+            return -1;
+        }
+        int length = 0;
+        for (int i = p + 1; i < data - 2; i++) {
+            byte b = in.getByte(i);
+            if (b < '0' || b > '9') {
+                return -1;
+            }
+            length = length * 10 + (b - '0');
+        }
+        int next = data + length + 2;
+        return next <= end ? next : -1;
+    }
+
     /** Reads replies (to the handshake and probes) and pushes. */
     private final class Reader extends RespReplyDecoder {
         Reader() {
@@ -328,6 +391,9 @@ public final class InvalidationLink {
 
         @Override
         protected void onReply(ByteBuf in, int index, int length, List<Object> out) {
+            if (broadcastChannel != null && isOwnBroadcast(in, index, index + length, proxyId)) {
+                return;     // this proxy's own message: read back on every write pass, so not parsed
+            }
             RespValue value = RespValue.read(in.slice(index, length), RespLimits.DEFAULTS);
             if (value instanceof RespValue.PushValue push) {
                 onPush(push.elements());
