@@ -278,13 +278,16 @@ public final class NearCache {
     /**
      * Caches {@code reply} for {@code ticket} unless it lost a race with an invalidation.
      *
-     * @param pttlMillis the key's {@code PTTL} read with it: -1 no expiry, -2 no key (then the reply
-     *                   says so too, and is cached like any other), else milliseconds left
+     * @param pttlMillis the key's {@code PTTL} read with it: -1 no expiry, -2 no key (cached only
+     *                   when the reply is a null too), else milliseconds left
      * @return whether it was cached
      */
     boolean finishFill(FillTicket ticket, byte[] reply, long pttlMillis) {
         fillsInFlight.remove(ticket.key(), ticket);
-        if (pttlMillis == 0 || pttlMillis < -2) {
+        if (pttlMillis == 0 || pttlMillis < -2 || pttlMillis == -2 && !isNull(reply)) {
+            // -2 with a value: the key expired between the read and its PTTL. Redis deletes it
+            // lazily, on that PTTL, from this very connection, whose NOLOOP tracking then says
+            // nothing: the value must not be kept.
             return false;
         }
         long ttl = pttlMillis < 0 ? maxTtlNanos : Math.min(maxTtlNanos, TimeUnit.MILLISECONDS.toNanos(pttlMillis));
@@ -301,6 +304,15 @@ public final class NearCache {
         });
         return cached[0];
     }
+
+    /** Whether {@code reply} is a null reply (the read of a key that does not exist). */
+    private static boolean isNull(byte[] reply) {
+        return Arrays.equals(reply, NULL_BULK) || Arrays.equals(reply, NULL_ARRAY) || Arrays.equals(reply, NULL_RESP3);
+    }
+
+    private static final byte[] NULL_BULK = {'$', '-', '1', '\r', '\n'};
+    private static final byte[] NULL_ARRAY = {'*', '-', '1', '\r', '\n'};
+    private static final byte[] NULL_RESP3 = {'_', '\r', '\n'};
 
     /** Whether {@code old}'s variants were filled under the same epochs as {@code v} (else they are dead). */
     private static boolean sameEpochs(Entry old, Entry v) {

@@ -117,6 +117,13 @@ class NearCacheTest {
         assertThat(get("long", now + TimeUnit.SECONDS.toNanos(30))).isNull();
 
         assertThat(cache.finishFill(ticket("expiring", now), bulk("v"), 0)).as("PTTL 0: already expiring").isFalse();
+
+        // the key expired between the read (a value) and its PTTL (no key): not kept
+        assertThat(cache.finishFill(ticket("gone", now), bulk("v"), -2)).isFalse();
+        assertThat(get("gone", now)).isNull();
+        // a read of a key that does not exist, and PTTL agreeing: kept (hot missing keys stay hits)
+        assertThat(cache.finishFill(ticket("missing", now), "$-1\r\n".getBytes(StandardCharsets.US_ASCII), -2)).isTrue();
+        assertThat(get("missing", now)).isEqualTo("$-1\r\n".getBytes(StandardCharsets.US_ASCII));
     }
 
     @Test
