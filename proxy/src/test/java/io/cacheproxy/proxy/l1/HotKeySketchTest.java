@@ -69,4 +69,24 @@ class HotKeySketchTest {
         }
         assertThat(over).as("keys over-counted (collisions)").isLessThan(250);
     }
+
+    /** A million-key space: cold keys sharing counters with hot ones must not look hot. */
+    @Test
+    void shouldNotMakeColdKeysLookHotInALargeKeySpace() {
+        HotKeySketch sketch = new HotKeySketch(20, 0);
+        for (int round = 0; round < 30; round++) {
+            for (int hot = 0; hot < 1000; hot++) {
+                sketch.recordRead(CacheKey.wrap(("hot:" + hot).getBytes()).hashCode(), 0);
+            }
+        }
+        int admitted = 0;
+        for (int cold = 0; cold < 300_000; cold++) {
+            int hash = CacheKey.wrap(("cold:" + cold).getBytes()).hashCode();
+            if (sketch.admits(hash, sketch.recordRead(hash, 0))) {
+                admitted++;
+            }
+        }
+        assertThat(admitted).as("keys read once admitted at 20 reads/s").isLessThan(300);
+        assertThat(sketch.readEstimate(CacheKey.wrap("hot:7".getBytes()).hashCode())).isGreaterThanOrEqualTo(30);
+    }
 }
