@@ -88,6 +88,9 @@ public final class LoopContext {
 
     /** Closes this loop's shared and idle blocking connections (shutdown, after clients are done). */
     public void closeConnections() {
+        if (broadcaster != null) {
+            broadcaster.close();        // its next PUBLISH would reopen a connection that nobody closes
+        }
         for (UpstreamConnection[] byProtocol : shared.values()) {
             for (UpstreamConnection connection : byProtocol) {
                 if (connection != null) {

@@ -41,6 +41,7 @@ public final class Broadcaster {
     private final Map<BackendNode, List<byte[]>> pending = new IdentityHashMap<>();
     private long firstAckMicros;
     private boolean flushMarked;
+    private boolean closed;
     private final Runnable flushTask = this::publishPending;
     /** Keys written within this long are published together. */
     static final long BATCH_MICROS = 1000;
@@ -76,8 +77,18 @@ public final class Broadcaster {
         return keys;
     }
 
+    /** Drops what is queued and publishes nothing more (shutdown: the loop's connections are closing). */
+    public void close() {
+        closed = true;
+        pending.clear();
+    }
+
     private void publishPending() {
         flushMarked = false;
+        if (closed) {
+            pending.clear();
+            return;
+        }
         for (Map.Entry<BackendNode, List<byte[]>> e : pending.entrySet()) {
             List<byte[]> keys = e.getValue();
             byte[][] message = new byte[keys.size() + 2][];
