@@ -44,7 +44,7 @@ public final class LoopContext {
         this.stats = stats;
         this.blockingConnections = new BlockingConnections(flusher, transport);
         this.broadcaster = broadcastChannel == null ? null
-                : new Broadcaster(broadcastChannel, proxyId, flusher, ByteBufAllocator.DEFAULT,
+                : new Broadcaster(broadcastChannel, proxyId, loop, ByteBufAllocator.DEFAULT,
                         (node, command) -> shared(poolOf.apply(node), node, RespVersion.RESP2).send(command, ReplySink.IGNORE));
     }
 

@@ -12,6 +12,7 @@ import io.cacheproxy.proxy.admin.AdminServer;
 import io.cacheproxy.proxy.l1.NearCache;
 import io.cacheproxy.proxy.metrics.ProxyMetrics;
 import io.cacheproxy.proxy.server.ClientHandler;
+import io.cacheproxy.proxy.server.RefreshAhead;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
 import io.cacheproxy.proxy.upstream.ClusterTopology;
@@ -128,7 +129,7 @@ public final class ProxyServer implements AutoCloseable {
                     requestLimits, limits.clientOutputBuffer(), config.server().maxClients(), transport,
                     nearCache, config.invalidation().broadcast().enabled() ? config.invalidation().broadcast().channel() : null,
                     proxyId);
-            io.cacheproxy.proxy.server.ClientHandler.installRefreshAhead(context);
+            RefreshAhead.install(context);
 
             long idleSeconds = config.server().idleTimeout().toSeconds();
             ServerBootstrap bootstrap = new ServerBootstrap()

@@ -1,6 +1,5 @@
 package io.cacheproxy.proxy.l1;
 
-import io.cacheproxy.proxy.OutboundFlusher;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.resp.RespLimits;
 import io.cacheproxy.resp.RespValue;
@@ -8,6 +7,7 @@ import io.cacheproxy.resp.RespWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoop;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,9 +32,11 @@ import java.util.function.BiConsumer;
  * <p>Confined to its event loop (except {@link #receive}).
  */
 public final class Broadcaster {
-    private final String channel;
+    private static final byte[] PUBLISH = "PUBLISH".getBytes(StandardCharsets.US_ASCII);
+
+    private final byte[] channel;
     private final byte[] proxyId;
-    private final OutboundFlusher flusher;
+    private final EventLoop loop;
     private final ByteBufAllocator alloc;
     /** Sends a PUBLISH to a node and ignores its reply; takes ownership of the command. */
     private final BiConsumer<BackendNode, ByteBuf> publish;
@@ -46,16 +48,16 @@ public final class Broadcaster {
     /** Keys written within this long are published together. */
     static final long BATCH_MICROS = 1000;
 
-    public Broadcaster(String channel, byte[] proxyId, OutboundFlusher flusher, ByteBufAllocator alloc,
+    public Broadcaster(String channel, byte[] proxyId, EventLoop loop, ByteBufAllocator alloc,
                        BiConsumer<BackendNode, ByteBuf> publish) {
-        this.channel = channel;
+        this.channel = channel.getBytes(StandardCharsets.UTF_8);
         this.proxyId = proxyId;
-        this.flusher = flusher;
+        this.loop = loop;
         this.alloc = alloc;
         this.publish = publish;
     }
 
-    /** Queues {@code key} (written on {@code node}, just acknowledged) for this pass's message. */
+    /** Queues {@code key} (written on {@code node}, just acknowledged) for the next message. */
     void add(BackendNode node, CacheKey key) {
         queue(node).add(key.bytes());
     }
@@ -72,7 +74,7 @@ public final class Broadcaster {
         List<byte[]> keys = pending.computeIfAbsent(node, n -> new ArrayList<>(4));
         if (!flushMarked) {
             flushMarked = true;
-            flusher.loop().schedule(flushTask, BATCH_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
+            loop.schedule(flushTask, BATCH_MICROS, java.util.concurrent.TimeUnit.MICROSECONDS);
         }
         return keys;
     }
@@ -97,14 +99,14 @@ public final class Broadcaster {
             for (int i = 0; i < keys.size(); i++) {
                 message[i + 2] = keys.get(i);
             }
-            ByteBuf payload = alloc.heapBuffer();
+            ByteBuf payload = alloc.buffer();
             RespWriter.writeCommand(payload, message);
-            byte[] bytes = new byte[payload.readableBytes()];
-            payload.readBytes(bytes);
+            ByteBuf command = alloc.buffer(payload.readableBytes() + channel.length + 48);
+            RespWriter.writeArrayHeader(command, 3);
+            RespWriter.writeBulk(command, PUBLISH);
+            RespWriter.writeBulk(command, channel);
+            RespWriter.writeBulk(command, payload);
             payload.release();
-            ByteBuf command = alloc.buffer(bytes.length + channel.length() + 40);
-            RespWriter.writeCommand(command, "PUBLISH".getBytes(StandardCharsets.US_ASCII),
-                    channel.getBytes(StandardCharsets.UTF_8), bytes);
             publish.accept(e.getKey(), command);
         }
         pending.clear();

@@ -27,23 +27,27 @@ public final class CacheableReads {
     private final int mget;
 
     public CacheableReads(CommandTable table) {
-        int existsId = -1;
-        int zrangeId = -1;
+        java.util.Map<String, Integer> idByName = new java.util.HashMap<>();
         for (CommandSpec spec : table.all()) {
-            if (NAMES.contains(spec.name())) {
-                ids.set(spec.id());
-                names.put(spec.id(), spec.name());
-                existsId = spec.name().equals("exists") ? spec.id() : existsId;
-                zrangeId = spec.name().equals("zrange") ? spec.id() : zrangeId;
-            }
+            idByName.put(spec.name(), spec.id());
         }
-        if (ids.cardinality() != NAMES.size()) {
-            throw new IllegalStateException("the command table lacks some of " + NAMES);
+        for (String name : NAMES) {
+            int id = idOf(idByName, name);
+            ids.set(id);
+            names.put(id, name);
         }
-        exists = existsId;
-        zrange = zrangeId;
-        get = table.all().stream().filter(c -> c.name().equals("get")).findFirst().orElseThrow().id();
-        mget = table.all().stream().filter(c -> c.name().equals("mget")).findFirst().orElseThrow().id();
+        exists = idOf(idByName, "exists");
+        zrange = idOf(idByName, "zrange");
+        get = idOf(idByName, "get");
+        mget = idOf(idByName, "mget");
+    }
+
+    private static int idOf(java.util.Map<String, Integer> idByName, String name) {
+        Integer id = idByName.get(name);
+        if (id == null) {
+            throw new IllegalStateException("the command table lacks " + name);
+        }
+        return id;
     }
 
     /** GET's id: MGET's keys are looked up as L1's GET entries. */

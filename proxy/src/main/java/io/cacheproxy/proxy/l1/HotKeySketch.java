@@ -56,6 +56,11 @@ final class HotKeySketch {
         return readEstimate >= minReads && readEstimate > estimate(invalidations, hash);
     }
 
+    /** {@code l1.hot-keys.min-reads-per-second}, at least 1: the read estimate a key needs to be admitted. */
+    int minReads() {
+        return minReads;
+    }
+
     int readEstimate(int hash) {
         return estimate(reads, hash);
     }

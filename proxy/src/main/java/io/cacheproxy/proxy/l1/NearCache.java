@@ -65,7 +65,8 @@ public final class NearCache {
     public enum Source { WRITE, TRACKING, BROADCAST, TTL, FLUSH }
 
     private static final int STRIPES = 1 << 16;
-    private static final byte[] NO_ARGS = new byte[0];
+    /** The arguments after the key of a read that has none (GET key): {@link #argsAfterKey}'s empty result. */
+    public static final byte[] NO_ARGS = new byte[0];
 
     private final boolean enabled;
     private final long maxTtlNanos;
@@ -88,10 +89,8 @@ public final class NearCache {
             new java.util.concurrent.ConcurrentHashMap<>();
     /** The read estimate a key needs to become a hot-key candidate. */
     private final int minHotReads;
-    /** {@code l1.hot-keys.min-reads-per-second}, at least 1: the read estimate a key needs to be filled. */
-    private final int minReads;
     private volatile int hotFloor;
-    private volatile ChangeListener changeListener;
+    private volatile ChangeListener changeListener = NO_LISTENER;
     private final LongAdder refreshes = new LongAdder();
 
     /**
@@ -118,7 +117,6 @@ public final class NearCache {
         }
         this.sketch = new HotKeySketch(config.hotKeys().minReadsPerSecond(), System.nanoTime());
         this.minHotReads = Math.max(2, config.hotKeys().minReadsPerSecond());
-        this.minReads = Math.max(1, config.hotKeys().minReadsPerSecond());
         this.hotFloor = minHotReads;
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(config.maxMemory())
@@ -192,7 +190,7 @@ public final class NearCache {
 
     /** The read estimate under which reads go straight to Redis (see {@link #recordRead(int, long)}). */
     public int lookupFloor() {
-        return minReads;
+        return sketch.minReads();
     }
 
     /** A cacheable read that did not look in L1 (its key is cold): a miss. */
@@ -335,8 +333,22 @@ public final class NearCache {
     }
 
     public void changeListener(ChangeListener listener) {
-        this.changeListener = listener;
+        this.changeListener = java.util.Objects.requireNonNull(listener, "listener");
     }
+
+    private static final ChangeListener NO_LISTENER = new ChangeListener() {
+        @Override
+        public void keyChanged(CacheKey key) {
+        }
+
+        @Override
+        public void allChanged() {
+        }
+
+        @Override
+        public void flushing(int nodes) {
+        }
+    };
 
     /**
      * Makes every node's invalidation links hear of every key's change (tracking in BCAST mode), as
@@ -371,10 +383,7 @@ public final class NearCache {
 
     /** A node's link is back after a loss: what clients cached meanwhile may be stale. */
     void linkRestored() {
-        ChangeListener l = changeListener;
-        if (l != null) {
-            l.allChanged();
-        }
+        changeListener.allChanged();
     }
 
     public void refresher(Refresher refresher) {
@@ -401,9 +410,8 @@ public final class NearCache {
         }
         sketch.recordInvalidation(key.hashCode());
         invalidations[source.ordinal()].increment();
-        ChangeListener listener = changeListener;
-        if (listener != null && source == Source.TRACKING) {
-            listener.keyChanged(key);       // each change once: from the node that made it
+        if (source == Source.TRACKING) {
+            changeListener.keyChanged(key);       // each change once: from the node that made it
         }
         Refresher r = refresher;
         if (removed != null && r != null && source != Source.FLUSH && source != Source.TTL
@@ -433,38 +441,33 @@ public final class NearCache {
      * {@code nodes} nodes (each of which will report it).
      */
     void invalidateAllUncounted(int nodes) {
-        flushEpoch.incrementAndGet();
-        cache.invalidateAll();
-        ChangeListener listener = changeListener;
-        if (listener != null) {
-            listener.flushing(nodes);
-        }
+        dropAll();
+        changeListener.flushing(nodes);
     }
 
     /** Drops every entry (FLUSHALL, FLUSHDB, a null invalidation). */
     public void invalidateAll(Source source) {
+        dropAll();
+        invalidations[source.ordinal()].increment();
+    }
+
+    /** Every entry becomes a miss at once (the flush epoch), then is swept out. */
+    private void dropAll() {
         flushEpoch.incrementAndGet();
         cache.invalidateAll();
-        invalidations[source.ordinal()].increment();
     }
 
     /** A node said it was flushed (a null invalidation): drops everything, and tells the listener. */
     void nodeFlushed() {
         invalidateAll(Source.FLUSH);
-        ChangeListener listener = changeListener;
-        if (listener != null) {
-            listener.allChanged();
-        }
+        changeListener.allChanged();
     }
 
     /** Drops every entry of {@code node} (its link was lost, or it moved). */
     public void dropNode(TrackedNode node) {
         node.bump();
         cache.asMap().values().removeIf(e -> e.node == node);
-        ChangeListener listener = changeListener;
-        if (listener != null) {
-            listener.allChanged();
-        }
+        changeListener.allChanged();
     }
 
     /**
@@ -573,22 +576,6 @@ public final class NearCache {
      * bytes): with the command, they tell a key's cached reads apart. Empty for {@code GET key}.
      */
     public static byte[] argsAfterKey(RespRequest request, int keyIndex) {
-        return encodeArgs(request, keyIndex);
-    }
-
-    /** The arguments {@link #argsAfterKey} encoded, one array each again. */
-    public static byte[][] decodeArgs(byte[] args) {
-        java.util.ArrayList<byte[]> out = new java.util.ArrayList<>();
-        int p = 0;
-        while (p < args.length) {
-            int len = (args[p] & 0xff) << 24 | (args[p + 1] & 0xff) << 16 | (args[p + 2] & 0xff) << 8 | args[p + 3] & 0xff;
-            out.add(Arrays.copyOfRange(args, p + 4, p + 4 + len));
-            p += 4 + len;
-        }
-        return out.toArray(new byte[0][]);
-    }
-
-    private static byte[] encodeArgs(RespRequest request, int keyIndex) {
         int n = request.argCount();
         if (n <= keyIndex + 1) {
             return NO_ARGS;
@@ -610,6 +597,18 @@ public final class NearCache {
             p += 4 + len;
         }
         return out;
+    }
+
+    /** The arguments {@link #argsAfterKey} encoded, one array each again. */
+    public static byte[][] decodeArgs(byte[] args) {
+        java.util.ArrayList<byte[]> out = new java.util.ArrayList<>();
+        int p = 0;
+        while (p < args.length) {
+            int len = (args[p] & 0xff) << 24 | (args[p + 1] & 0xff) << 16 | (args[p + 2] & 0xff) << 8 | args[p + 3] & 0xff;
+            out.add(Arrays.copyOfRange(args, p + 4, p + 4 + len));
+            p += 4 + len;
+        }
+        return out.toArray(new byte[0][]);
     }
 
     /**

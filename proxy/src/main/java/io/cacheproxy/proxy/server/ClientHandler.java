@@ -113,11 +113,6 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
         this.trackingCommands = new TrackingCommands(proxy);
     }
 
-    /** Makes L1 re-read hot keys it loses to invalidations ({@link RefreshAhead}). */
-    public static void installRefreshAhead(ProxyContext proxy) {
-        RefreshAhead.install(proxy);
-    }
-
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
@@ -852,8 +847,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
 
     void complete(PendingReply pending, ByteBuf reply) {
         endWrites(pending);
-        pending.done = true;
-        loop.stats().record(pending.commandId, isError(reply, reply.readerIndex()), System.nanoTime() - pending.startNanos);
+        markDone(pending, isError(reply, reply.readerIndex()));
         if (closed) {
             // The client is gone and its queue may already be released: nobody else would free this.
             reply.release();
@@ -889,8 +883,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
     private void completeFromL1(PendingReply pending, byte[] reply) {
         if (!writableNow(pending)) {
             // behind replies still due (or the client has gone): kept as the array, copied out in drain
-            pending.done = true;
-            loop.stats().record(pending.commandId, false, System.nanoTime() - pending.startNanos);
+            markDone(pending, false);
             if (!closed) {
                 pending.l1Reply = reply;
             }
@@ -903,6 +896,12 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
         finishHead(pending);
     }
 
+    /** {@code pending} is answered: counted in the loop's stats with its latency. */
+    private void markDone(PendingReply pending, boolean error) {
+        pending.done = true;
+        loop.stats().record(pending.commandId, error, System.nanoTime() - pending.startNanos);
+    }
+
     /** Whether {@code pending}'s reply can be written at once: the client is here and it is the queue's head. */
     private boolean writableNow(PendingReply pending) {
         return !closed && pending != tunnelReply && queue.peek() == pending;
@@ -910,8 +909,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
 
     /** Takes {@code pending}, complete, off the head of the queue; its reply is written next. */
     private void takeHead(PendingReply pending, boolean error) {
-        pending.done = true;
-        loop.stats().record(pending.commandId, error, System.nanoTime() - pending.startNanos);
+        markDone(pending, error);
         queue.poll();
         loop.requestFinished();
     }

@@ -27,7 +27,6 @@ import io.netty.buffer.ByteBufAllocator;
  * <p>Confined to the client's event loop.
  */
 final class NearCacheMget {
-    private static final byte[] NO_ARGS = new byte[0];
     private static final byte[] GET = {'G', 'E', 'T'};
 
     private final ClientHandler client;
@@ -69,7 +68,7 @@ final class NearCacheMget {
             cacheKeys[k] = CacheKey.of(content, offset, length);
             hot[k] = cache.admits(cacheKeys[k], cache.recordRead(cacheKeys[k], now));
             anyHot |= hot[k];
-            mget.values[k] = cache.get(cacheKeys[k], getId, protocol, NO_ARGS, now);
+            mget.values[k] = cache.get(cacheKeys[k], getId, protocol, NearCache.NO_ARGS, now);
             hits += mget.values[k] != null ? 1 : 0;
         }
         if (hits == 0 && !anyHot) {
@@ -91,7 +90,7 @@ final class NearCacheMget {
             ReplySink sink = mget.part(k);
             TrackedNode tracked = cache.tracked(node);
             NearCache.FillTicket ticket = hot[k] && tracked != null && tracked.fillable()
-                    ? cache.startFill(cacheKeys[k], tracked, getId, protocol, NO_ARGS, now) : null;
+                    ? cache.startFill(cacheKeys[k], tracked, getId, protocol, NearCache.NO_ARGS, now) : null;
             if (ticket != null) {
                 Fill.send(cache, ticket, loop.shared(pool, node, protocol), get, sink);
             } else {

@@ -24,18 +24,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * client read is a hit again. At most {@value #MAX_IN_FLIGHT} refreshes are in flight at a time;
  * past that, keys are simply filled by the next client read.
  */
-final class RefreshAhead implements NearCache.Refresher {
+public final class RefreshAhead implements NearCache.Refresher {
     static final int MAX_IN_FLIGHT = 64;
 
     private final ProxyContext proxy;
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    RefreshAhead(ProxyContext proxy) {
+    private RefreshAhead(ProxyContext proxy) {
         this.proxy = proxy;
     }
 
     /** Makes {@code proxy}'s L1 refresh hot keys ahead. */
-    static void install(ProxyContext proxy) {
+    public static void install(ProxyContext proxy) {
         proxy.nearCache().refresher(new RefreshAhead(proxy));
     }
 
