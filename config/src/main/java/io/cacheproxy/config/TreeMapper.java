@@ -222,7 +222,9 @@ final class TreeMapper {
     private ReplicationConfig replication(Section s) {
         ReplicationConfig d = ReplicationConfig.defaults();
         int factor = integer(s, "factor", d.factor());
-        WriteAck writeAck = WriteAck.fromConfigName(choice(s, "write-ack", names(WriteAck.values()), d.writeAck().configName()));
+        List<String> acks = new java.util.ArrayList<>(names(WriteAck.values()));
+        acks.add("quorum");     // = majority
+        WriteAck writeAck = WriteAck.fromConfigName(choice(s, "write-ack", acks, d.writeAck().configName()));
         ReadFrom readFrom = ReadFrom.fromConfigName(choice(s, "read-from", names(ReadFrom.values()), d.readFrom().configName()));
         s.finish();
         return build(s, () -> new ReplicationConfig(factor, writeAck, readFrom), d);

@@ -12,7 +12,7 @@ public enum WriteAck {
     ALL,
     /** {@code one}: once the first replica has acknowledged. */
     ONE,
-    /** {@code majority}: once more than half of the replicas have acknowledged. */
+    /** {@code majority} (or {@code quorum}): once more than half of the replicas have acknowledged. */
     MAJORITY;
 
     /** The name used in the YAML file: lower case, {@code -} for {@code _}. */
@@ -22,6 +22,9 @@ public enum WriteAck {
 
     /** The constant whose {@link #configName()} is {@code name} (case-insensitive), or {@code null}. */
     public static WriteAck fromConfigName(String name) {
+        if ("quorum".equalsIgnoreCase(name)) {
+            return MAJORITY;        // the word Dynamo-style stores use for the same rule
+        }
         for (WriteAck v : values()) {
             if (v.configName().equalsIgnoreCase(name)) {
                 return v;

@@ -293,17 +293,29 @@ class ConfigLoaderTest {
                   main:
                     type: shraded
                     nodes: [127.0.0.1:7001]
-                    replication: {write-ack: quorum, read-from: replicas}
+                    replication: {write-ack: quorom, read-from: replicas}
                 server: {transport: io-uring}
                 """)).containsExactly(
                 new ConfigError("server.transport", "io-uring", "expected: one of auto, io_uring, epoll, nio;"
                         + " did you mean `io_uring`?"),
                 new ConfigError("pools.main.type", "shraded", "expected: one of sharded, cluster, sentinel;"
                         + " did you mean `sharded`?"),
-                new ConfigError("pools.main.replication.write-ack", "quorum",
-                        "expected: one of all-available, all, one, majority"),
+                new ConfigError("pools.main.replication.write-ack", "quorom",
+                        "expected: one of all-available, all, one, majority, quorum; did you mean `quorum`?"),
                 new ConfigError("pools.main.replication.read-from", "replicas",
                         "expected: one of primary, replica, any; did you mean `replica`?"));
+    }
+
+    @Test
+    void shouldTakeQuorumAsMajority() {
+        ProxyConfig config = ConfigLoader.parse("""
+                pools:
+                  main:
+                    type: sharded
+                    nodes: [127.0.0.1:7001, 127.0.0.1:7002, 127.0.0.1:7003]
+                    replication: {factor: 3, write-ack: quorum}
+                """, Map.of(), "test");
+        assertThat(config.pools().get("main").replication().writeAck()).isEqualTo(WriteAck.MAJORITY);
     }
 
     @Test

@@ -44,6 +44,8 @@ public final class ProxyContext {
     /** This proxy's id in broadcast messages, so it ignores its own. */
     private final byte[] proxyId;
     private volatile boolean shuttingDown;
+    /** The replicated pools' replication; set once before clients connect. */
+    private volatile Map<BackendPool, io.cacheproxy.proxy.replication.PoolReplication> replications = Map.of();
 
     public ProxyContext(CommandTable commands, RouteTable<BackendPool> routes, ProxyMetrics metrics,
                         Map<String, String> passwordsByUser, RespLimits requestLimits,
@@ -103,6 +105,16 @@ public final class ProxyContext {
     }
 
     /** L1, the near cache (which may be disabled: {@link NearCache#enabled()}). */
+    /** Sets the replicated pools' replication, before any client connects. */
+    public void replications(Map<BackendPool, io.cacheproxy.proxy.replication.PoolReplication> replications) {
+        this.replications = new java.util.IdentityHashMap<>(replications);
+    }
+
+    /** The replication of a {@link BackendPool#replicated} pool; null for the others. */
+    public io.cacheproxy.proxy.replication.PoolReplication replication(BackendPool pool) {
+        return replications.get(pool);
+    }
+
     public NearCache nearCache() {
         return nearCache;
     }

@@ -17,6 +17,12 @@ import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
 import io.cacheproxy.proxy.upstream.ClusterTopology;
 import io.cacheproxy.proxy.upstream.HealthChecker;
+import io.cacheproxy.proxy.upstream.NodeHealth;
+import io.cacheproxy.proxy.replication.PoolReplication;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedRetryMetrics;
+import io.github.resilience4j.retry.RetryRegistry;
 import io.cacheproxy.proxy.upstream.SentinelWatcher;
 import io.cacheproxy.proxy.upstream.UpstreamSettings;
 import io.cacheproxy.resp.RespLimits;
@@ -97,8 +103,12 @@ public final class ProxyServer implements AutoCloseable {
         List<AutoCloseable> watchers = new ArrayList<>();
         try {
             Map<String, BackendPool> pools = new LinkedHashMap<>();
+            CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
+            RetryRegistry retries = RetryRegistry.ofDefaults();
+            TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers).bindTo(metrics.registry());
+            TaggedRetryMetrics.ofRetryRegistry(retries).bindTo(metrics.registry());
             for (PoolConfig pool : config.pools().values()) {
-                BackendPool backendPool = buildPool(pool, watchers);
+                BackendPool backendPool = buildPool(pool, watchers, breakers);
                 metrics.registerPool(backendPool);     // a cluster pool's later masters too
                 pools.put(pool.name(), backendPool);
             }
@@ -130,6 +140,27 @@ public final class ProxyServer implements AutoCloseable {
                     nearCache, config.invalidation().broadcast().enabled() ? config.invalidation().broadcast().channel() : null,
                     proxyId);
             RefreshAhead.install(context);
+            Map<BackendPool, PoolReplication> replications = new java.util.IdentityHashMap<>();
+            for (BackendPool pool : pools.values()) {
+                if (pool.replicated()) {
+                    PoolReplication replication = new PoolReplication(pool, retries);
+                    watchers.add(replication);
+                    replications.put(pool, replication);
+                    metrics.registerReplication(replication);
+                    for (BackendNode node : pool.nodes()) {
+                        node.health().addListener(change -> {
+                            // the key's serving node changes: what L1 holds of this node may miss its writes
+                            if (change == NodeHealth.Change.EJECTED || change == NodeHealth.Change.DISTRUSTED) {
+                                var tracked = context.nearCache().tracked(node);
+                                if (tracked != null) {
+                                    context.nearCache().dropNode(tracked);
+                                }
+                            }
+                        });
+                    }
+                }
+            }
+            context.replications(replications);
 
             long idleSeconds = config.server().idleTimeout().toSeconds();
             ServerBootstrap bootstrap = new ServerBootstrap()
@@ -163,6 +194,7 @@ public final class ProxyServer implements AutoCloseable {
                 failures.put(pools.get(pool.name()), pool.health().failuresToEject());
             }
             health.start(context.allNodes(), intervals, failures);
+            replications.values().forEach(PoolReplication::start);
 
             log.info("cacheproxy listening on {} ({}, {} event loop{}), admin on http://{}", serverChannel.localAddress(),
                     transport.name(), threads, threads == 1 ? "" : "s", admin.address());
@@ -191,7 +223,7 @@ public final class ProxyServer implements AutoCloseable {
      * sentinels name, which a {@link SentinelWatcher} then moves; for a cluster pool the masters of
      * the slot map a {@link ClusterTopology} keeps. Control planes are added to {@code watchers}.
      */
-    private static BackendPool buildPool(PoolConfig pool, List<AutoCloseable> watchers) {
+    private static BackendPool buildPool(PoolConfig pool, List<AutoCloseable> watchers, CircuitBreakerRegistry breakers) {
         RespLimits replyLimits = new RespLimits(RespLimits.DEFAULTS.maxBulkLength(), RespLimits.DEFAULTS.maxArgs(),
                 RespLimits.DEFAULTS.maxInlineLength(), 1024);
         boolean readFromReplicas = pool.type() == PoolType.CLUSTER && pool.replication().readFrom() != ReadFrom.PRIMARY;
@@ -215,13 +247,18 @@ public final class ProxyServer implements AutoCloseable {
             return new BackendPool(pool.name(), nodes, pool.hashing().vnodes(), settings,
                     pool.adminCommands() == AdminCommands.PASS, watcher::replicas,
                     pool.replication().readFrom() != ReadFrom.PRIMARY, pool.replication().readFrom() == ReadFrom.ANY);
-        } else {
-            for (HostAndPort node : pool.nodes()) {
-                nodes.add(new BackendNode(pool.name(), node.host(), node.port()));
-            }
         }
-        return new BackendPool(pool.name(), nodes, pool.hashing().vnodes(), settings,
-                pool.adminCommands() == AdminCommands.PASS);
+        int factor = pool.replication().factor();
+        for (HostAndPort address : pool.nodes()) {
+            BackendNode node = new BackendNode(pool.name(), address.host(), address.port());
+            if (factor > 1) {
+                node.health(new NodeHealth(node, breakers, pool.health().interval(), pool.health().failuresToEject()));
+            }
+            nodes.add(node);
+        }
+        return BackendPool.sharded(pool.name(), nodes, pool.hashing().vnodes(), settings,
+                pool.adminCommands() == AdminCommands.PASS, factor, pool.replication().writeAck(),
+                pool.replication().readFrom());
     }
 
     private static void closeAll(List<AutoCloseable> closeables) {

@@ -77,6 +77,16 @@ public final class HashRing {
         return owners[firstPointAtOrAfter(hash)];
     }
 
+    /** How many points the ring has; {@link #pointFor} returns one of {@code [0, points())}. */
+    public int points() {
+        return points.length;
+    }
+
+    /** The point a key with ring position {@code hash} (unsigned) maps to. */
+    public int pointFor(int hash) {
+        return firstPointAtOrAfter(hash);
+    }
+
     /** Index of the first point >= hash (unsigned), wrapping to 0 past the last point. */
     private int firstPointAtOrAfter(int hash) {
         int lo = 0;
@@ -97,10 +107,18 @@ public final class HashRing {
      * key's owner first, then its replicas.
      */
     public int[] nodesFor(int hash, int count) {
+        return nodesFrom(firstPointAtOrAfter(hash), count);
+    }
+
+    /**
+     * The first {@code count} distinct nodes met walking the ring from {@code point} (see
+     * {@link #pointFor}): the owner of the keys at that point first, then their replicas.
+     */
+    public int[] nodesFrom(int point, int count) {
         int want = Math.min(count, nodeCount);
         int[] result = new int[want];
         int found = 0;
-        int start = firstPointAtOrAfter(hash);
+        int start = point;
         for (int i = 0; found < want && i < points.length; i++) {
             int owner = owners[(start + i) % points.length];
             boolean seen = false;

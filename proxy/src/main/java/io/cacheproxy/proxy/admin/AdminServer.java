@@ -77,6 +77,15 @@ public final class AdminServer implements AutoCloseable {
             problems.add("shutting down");
         }
         for (BackendPool pool : proxy.routes().targets()) {
+            if (pool.replicated()) {
+                // a shard is a replica set: it serves while one of its nodes is trusted
+                for (var replicas : pool.replicaSets()) {
+                    if (replicas.firstTrusted() == null) {
+                        problems.add("pool " + pool.name() + ": no trusted node among " + replicas.names());
+                    }
+                }
+                continue;
+            }
             for (BackendNode node : pool.nodes()) {
                 if (!node.isUp()) {
                     problems.add("pool " + pool.name() + ": node " + node.name() + " unreachable");
@@ -103,7 +112,13 @@ public final class AdminServer implements AutoCloseable {
                 BackendNode node = pool.nodes().get(n);
                 json.append(n == 0 ? "" : ",").append("{\"address\":\"").append(jsonEscape(node.name()))
                         .append("\",\"up\":").append(node.isUp())
-                        .append(",\"errors\":").append(node.errorCount()).append('}');
+                        .append(",\"errors\":").append(node.errorCount());
+                if (node.health() != null) {
+                    json.append(",\"state\":\"").append(node.health().state())
+                            .append("\",\"circuit\":\"").append(node.health().breaker().getState().name().toLowerCase(java.util.Locale.ROOT))
+                            .append("\",\"ejections\":").append(node.health().ejections());
+                }
+                json.append('}');
             }
             json.append("]}");
         }

@@ -92,6 +92,43 @@ public final class ProxyMetrics implements AutoCloseable {
                 .register(registry);
     }
 
+    /**
+     * The meters of a replicated pool: per node {@code cacheproxy_node_ejected},
+     * {@code cacheproxy_node_trusted} and {@code cacheproxy_node_ejections_total}; per pool
+     * {@code cacheproxy_repairs_total} and {@code cacheproxy_repair_keys_total{action=copied|deleted}}.
+     * The breakers' own meters ({@code resilience4j_circuitbreaker_*}) are bound with their registry.
+     */
+    public void registerReplication(io.cacheproxy.proxy.replication.PoolReplication replication) {
+        BackendPool pool = replication.pool();
+        for (BackendNode node : pool.nodes()) {
+            Gauge.builder("cacheproxy.node.ejected", node, n -> n.health().isLive() ? 0 : 1)
+                    .description("1 while the node is ejected: its circuit breaker is open")
+                    .tags("pool", pool.name(), "node", node.name())
+                    .register(registry);
+            Gauge.builder("cacheproxy.node.trusted", node, n -> n.health().isTrusted() ? 1 : 0)
+                    .description("1 while the node serves reads: live, and repaired since it last lost trust")
+                    .tags("pool", pool.name(), "node", node.name())
+                    .register(registry);
+            FunctionCounter.builder("cacheproxy.node.ejections", node, n -> n.health().ejections())
+                    .description("Times the node was ejected")
+                    .tags("pool", pool.name(), "node", node.name())
+                    .register(registry);
+        }
+        var repairs = replication.repairs();
+        FunctionCounter.builder("cacheproxy.repairs", repairs, r -> r.completed())
+                .description("Node repairs that made their node trusted again")
+                .tags("pool", pool.name())
+                .register(registry);
+        FunctionCounter.builder("cacheproxy.repair.keys", repairs, r -> r.keysCopied())
+                .description("Keys a repair copied to, or deleted from, a node that came back")
+                .tags("pool", pool.name(), "action", "copied")
+                .register(registry);
+        FunctionCounter.builder("cacheproxy.repair.keys", repairs, r -> r.keysDeleted())
+                .description("Keys a repair copied to, or deleted from, a node that came back")
+                .tags("pool", pool.name(), "action", "deleted")
+                .register(registry);
+    }
+
     /** Per-loop command statistics for a new event loop; only that loop may record into it. */
     public CommandStats newLoopStats() {
         CommandStats stats = new CommandStats(unknownCommandId + 2, LATENCY_BUCKETS_NANOS);

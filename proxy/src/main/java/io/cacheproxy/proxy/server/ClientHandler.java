@@ -14,6 +14,8 @@ import io.cacheproxy.proxy.tracking.TrackingClient;
 import io.cacheproxy.proxy.tracking.TrackingOptions;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.ReplicaSet;
+import io.cacheproxy.proxy.replication.PoolReplication;
 import io.cacheproxy.proxy.upstream.BlockingConnections;
 import io.cacheproxy.proxy.upstream.ReplySink;
 import io.cacheproxy.proxy.upstream.UpstreamConnection;
@@ -38,6 +40,7 @@ import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -96,6 +99,8 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
     private PendingReply tunnelReply;
     /** The L1 writes of the commands queued in the open transaction, invalidated again at EXEC. */
     private final ArrayList<WriteSet> queuedWrites = new ArrayList<>(0);
+    /** In a transaction on a replicated pool: the keys its queued writes touch, copied after EXEC. */
+    private final ArrayList<byte[]> replicatedTransactionKeys = new ArrayList<>(0);
     private boolean closeAfterDrain;
     private boolean readingPaused;
     private boolean flushMarked;
@@ -321,24 +326,31 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
 
     /**
      * Where a set of keys lives: one pool and node (and for a cluster pool one slot, as Redis Cluster
-     * requires of a command's keys; -1 otherwise), or {@link #SPANS_NODES}.
+     * requires of a command's keys; -1 otherwise), or {@link #SPANS_NODES}. In a replicated pool the
+     * node is the one serving the keys now, and {@code replicas} their replica set when the keys
+     * were grouped by it (null otherwise).
      */
-    private record Owner(BackendPool pool, BackendNode node, int slot) {
+    private record Owner(BackendPool pool, BackendNode node, int slot, ReplicaSet replicas) {
     }
 
-    private static final Owner SPANS_NODES = new Owner(null, null, -1);
+    private static final Owner SPANS_NODES = new Owner(null, null, -1, null);
 
-    /** The owner of every key at {@code keyIndexes}; null for no keys; SPANS_NODES when they differ. */
-    private Owner ownerOf(RespRequest request, int[] keyIndexes) {
+    /**
+     * The owner of every key at {@code keyIndexes}; null for no keys; SPANS_NODES when they differ.
+     * With {@code byReplicas}, keys of a replicated pool must also share their replica set.
+     */
+    private Owner ownerOf(RespRequest request, int[] keyIndexes, boolean byReplicas) {
         Owner owner = null;
         ByteBuf content = request.content();
         for (int i : keyIndexes) {
             BackendPool pool = proxy.routes().targetFor(content, request.argOffset(i), request.argLength(i));
             BackendNode node = pool.nodeFor(content, request.argOffset(i), request.argLength(i));
             int slot = pool.slotFor(content, request.argOffset(i), request.argLength(i));
+            ReplicaSet replicas = byReplicas && pool.replicated()
+                    ? pool.replicasFor(content, request.argOffset(i), request.argLength(i)) : null;
             if (owner == null) {
-                owner = new Owner(pool, node, slot);
-            } else if (owner.pool != pool || owner.node != node || owner.slot != slot) {
+                owner = new Owner(pool, node, slot, replicas);
+            } else if (owner.pool != pool || owner.node != node || owner.slot != slot || owner.replicas != replicas) {
                 return SPANS_NODES;
             }
         }
@@ -354,6 +366,11 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
             int k = spec.firstKey();
             keyIndex = k;
             pool = proxy.routes().targetFor(request.content(), request.argOffset(k), request.argLength(k));
+            if (pool.replicated()) {
+                forwardReplicated(request, spec, pending, pool,
+                        pool.replicasFor(request.content(), request.argOffset(k), request.argLength(k)), k, null);
+                return;
+            }
             node = pool.readsFromReplicas() && spec.flags().contains("readonly")
                     ? pool.readNodeFor(request.content(), request.argOffset(k), request.argLength(k))
                     : pool.nodeFor(request.content(), request.argOffset(k), request.argLength(k));
@@ -364,13 +381,18 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
                             proxy.cacheableReads().getId(), keys, pending)) {
                 return;
             }
-            Owner owner = keys == null ? null : ownerOf(request, keys);
+            Owner owner = keys == null ? null : ownerOf(request, keys, true);
             if (owner == SPANS_NODES) {
                 if (MultiKeyFanOut.splits(spec)) {
                     MultiKeyFanOut.start(this, loop, proxy, session.protocol, request, spec, keys, pending);
                 } else {
                     refuse(request, pending, ErrorReplies.crossSlot());
                 }
+                return;
+            }
+            if (owner != null && owner.replicas != null) {
+                forwardReplicated(request, spec, pending, owner.pool, owner.replicas,
+                        keys.length == 1 ? keys[0] : -1, keys.length == 1 ? null : keys);
                 return;
             }
             // no keys (EVAL … 0) or unlocatable (Redis will answer the error): the default pool's first node
@@ -384,6 +406,25 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
             return;
         }
         ClusterRedirect.send(loop, pool, node, session.protocol, request.content(), pending);
+    }
+
+    /**
+     * A command on keys of a replicated pool that share {@code replicas}: a read (served by L1 when
+     * it can) goes to one trusted replica, anything else to every live one ({@link PoolReplication}).
+     * The keys are argument {@code keyArg}, or the arguments {@code keyArgs} when that is not null.
+     */
+    private void forwardReplicated(RespRequest request, CommandSpec spec, PendingReply pending, BackendPool pool,
+                                   ReplicaSet replicas, int keyArg, int[] keyArgs) {
+        pending.deadlineNanos = pending.startNanos + pool.settings().commandTimeout().toNanos();
+        PoolReplication replication = proxy.replication(pool);
+        boolean write = !spec.isReadOnly();
+        if (!write && keyArgs == null && nearCache.enabled() && proxy.cacheableReads().accepts(spec, request)) {
+            BackendNode node = replication.readNode(replicas);
+            if (node != null && readThroughL1(request, spec, pending, pool, node, keyArg)) {
+                return;
+            }
+        }
+        replication.send(loop, replicas, session.protocol, request.content(), write, request, keyArg, keyArgs, pending);
     }
 
     /**
@@ -554,7 +595,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
      */
     private void forwardBlocking(RespRequest request, CommandSpec spec, PendingReply pending) {
         int[] keys = KeyPositions.of(spec, request);
-        Owner owner = keys == null ? null : ownerOf(request, keys);
+        Owner owner = keys == null ? null : ownerOf(request, keys, false);
         if (owner == SPANS_NODES) {
             refuse(request, pending, ErrorReplies.crossSlot());
             return;
@@ -568,6 +609,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
                     : pending.startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMillis)
                             + pool.settings().commandTimeout().toNanos();
         }
+        copyAfterReply(pending, pool, node, keysWrittenOnOneReplica(pool, spec, request, keys));
         BlockingLease lease = blockingLease(pool, node);
         if (lease == null) {
             refuse(request, pending, ErrorReplies.tooManyBlockingCommands(pool.name(), node.name(),
@@ -631,7 +673,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
                     refuse(request, pending, "ERR WATCH inside MULTI is not allowed");
                     return;
                 }
-                Owner owner = ownerOf(request, KeyPositions.of(spec, request));
+                Owner owner = ownerOf(request, KeyPositions.of(spec, request), false);
                 if (owner == SPANS_NODES || pinnedNode != null && owner.node != pinnedNode) {
                     refuse(request, pending, ErrorReplies.crossSlot());
                     return;
@@ -653,6 +695,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
                 WriteSet writes = spec.name().equals("exec") && !failed && nearCache.enabled()
                         ? WriteSet.merge(nearCache, queuedWrites) : null;
                 queuedWrites.clear();
+                List<byte[]> copied = spec.name().equals("exec") && !failed && pinnedNode != null
+                        ? new ArrayList<>(replicatedTransactionKeys) : null;
+                replicatedTransactionKeys.clear();
                 session.inMulti = false;
                 session.watching = false;
                 session.multiFailed = false;
@@ -675,6 +720,9 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
                     return;
                 }
                 pending.writes = writes;
+                if (copied != null && pinnedPool.replicated()) {
+                    copyAfterReply(pending, pinnedPool, pinnedNode, copied);
+                }
                 forwardPinned(request, pending, spec.name().equals("exec") ? PinnedStep.EXEC : PinnedStep.OTHER, 0);
             }
             case "unwatch" -> {
@@ -704,7 +752,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
                 refusal = ErrorReplies.notInTransaction(spec.displayName());
             } else if (spec.arityAccepts(request.argCount())) {
                 int[] keys = KeyPositions.of(spec, request);
-                owner = keys == null ? null : ownerOf(request, keys);
+                owner = keys == null ? null : ownerOf(request, keys, false);
                 if (owner == SPANS_NODES || owner != null && pinnedNode != null && owner.node != pinnedNode) {
                     refusal = ErrorReplies.crossSlot();
                 }
@@ -719,6 +767,12 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
             WriteSet writes = WriteSet.begin(nearCache, proxy.routes(), request, spec);
             if (writes != null) {
                 queuedWrites.add(writes);
+            }
+        }
+        if (owner != null) {
+            List<byte[]> written = keysWrittenOnOneReplica(owner.pool, spec, request, KeyPositions.of(spec, request));
+            if (written != null) {
+                replicatedTransactionKeys.addAll(written);
             }
         }
         if (pinnedNode == null) {
@@ -921,11 +975,43 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
         drain(true);
     }
 
-    /** A write was answered: L1 drops its keys again, before the client can see the reply. */
+    /**
+     * A write was answered: L1 drops its keys again, before the client can see the reply; a write
+     * that ran on one replica only has its keys copied to the others.
+     */
     private void endWrites(PendingReply pending) {
         if (pending.writes != null) {
             pending.writes.end(nearCache, loop.broadcaster());
             pending.writes = null;
+        }
+        if (pending.copyAfter != null) {
+            pending.copyAfter.run();
+            pending.copyAfter = null;
+        }
+    }
+
+    /**
+     * Keys of a replicated pool that a command sent to their serving node alone writes (a blocking
+     * pop, a command queued in a transaction): remembered so that they are copied to the keys'
+     * other replicas once it is answered. Returns null when nothing needs copying.
+     */
+    private static List<byte[]> keysWrittenOnOneReplica(BackendPool pool, CommandSpec spec, RespRequest request,
+                                                        int[] keys) {
+        if (!pool.replicated() || spec.isReadOnly() || keys == null) {
+            return null;
+        }
+        List<byte[]> written = new ArrayList<>(keys.length);
+        for (int k : keys) {
+            written.add(request.argBytes(k));
+        }
+        return written;
+    }
+
+    /** Copies {@code keys} from {@code source} to their other replicas, after the reply of {@code pending}. */
+    private void copyAfterReply(PendingReply pending, BackendPool pool, BackendNode source, List<byte[]> keys) {
+        if (keys != null && !keys.isEmpty()) {
+            PoolReplication replication = proxy.replication(pool);
+            pending.copyAfter = () -> replication.copyAfter(source, keys);
         }
     }
 
@@ -1042,6 +1128,7 @@ public final class ClientHandler extends ChannelInboundHandlerAdapter implements
     void resetConnections() {
         closeDedicated();
         queuedWrites.clear();
+        replicatedTransactionKeys.clear();
         pinnedNode = null;
         pinnedPool = null;
     }

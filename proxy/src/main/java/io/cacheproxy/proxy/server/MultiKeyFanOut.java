@@ -4,6 +4,7 @@ import io.cacheproxy.proxy.LoopContext;
 import io.cacheproxy.proxy.ProxyContext;
 import io.cacheproxy.proxy.upstream.BackendNode;
 import io.cacheproxy.proxy.upstream.BackendPool;
+import io.cacheproxy.proxy.upstream.ReplicaSet;
 import io.cacheproxy.resp.RespRequest;
 import io.cacheproxy.resp.RespVersion;
 import io.cacheproxy.resp.RespWriter;
@@ -20,7 +21,8 @@ import java.util.Set;
  * The multi-key commands Redis defines per key (MGET, MSET, DEL, UNLINK, EXISTS, TOUCH), split by
  * owning node into one sub-command per node (so one pipelined round trip per node, not per key) and
  * merged into the reply Redis would give: MGET's values in the order of the keys, MSET's {@code +OK},
- * the others' counts summed. MSET is not atomic across nodes, as in Redis Cluster proxies.
+ * the others' counts summed. MSET is not atomic across nodes, as in Redis Cluster proxies. In a
+ * replicated pool the keys are split by replica set, and each part is replicated.
  */
 final class MultiKeyFanOut {
     private static final Set<String> SPLITTABLE = Set.of("mget", "mset", "del", "unlink", "exists", "touch");
@@ -45,8 +47,10 @@ final class MultiKeyFanOut {
         for (int k = 0; k < keys.length; k++) {
             int arg = keys[k];
             BackendPool pool = proxy.routes().targetFor(content, request.argOffset(arg), request.argLength(arg));
-            Group owner = new Group(pool, pool.nodeFor(content, request.argOffset(arg), request.argLength(arg)),
-                    pool.slotFor(content, request.argOffset(arg), request.argLength(arg)));
+            Group owner = pool.replicated()
+                    ? new Group(pool, null, -1, pool.replicasFor(content, request.argOffset(arg), request.argLength(arg)))
+                    : new Group(pool, pool.nodeFor(content, request.argOffset(arg), request.argLength(arg)),
+                            pool.slotFor(content, request.argOffset(arg), request.argLength(arg)), null);
             List<Integer> group = groups.get(owner);
             if (group == null) {
                 group = new ArrayList<>();
@@ -81,15 +85,24 @@ final class MultiKeyFanOut {
                         RespWriter.writeBulk(sub, request.arg(arg + s));
                     }
                 }
-                ClusterRedirect.send(loop, group.pool(), group.node(), protocol, sub, fanOut.part(g));
+                if (group.replicas() != null) {
+                    int[] keyArgs = args.stream().mapToInt(Integer::intValue).toArray();
+                    proxy.replication(group.pool()).send(loop, group.replicas(), protocol, sub, !spec.isReadOnly(),
+                            request, -1, keyArgs, fanOut.part(g));
+                } else {
+                    ClusterRedirect.send(loop, group.pool(), group.node(), protocol, sub, fanOut.part(g));
+                }
             }
         } finally {
             request.release();
         }
     }
 
-    /** The keys of one sub-request: one node, and for a cluster pool one slot (-1 otherwise). */
-    private record Group(BackendPool pool, BackendNode node, int slot) {
+    /**
+     * The keys of one sub-request: one node, and for a cluster pool one slot (-1 otherwise); in a
+     * replicated pool, one replica set instead of a node.
+     */
+    private record Group(BackendPool pool, BackendNode node, int slot, ReplicaSet replicas) {
     }
 
     private static ByteBuf mergeMget(ByteBufAllocator alloc, ByteBuf[] parts, int[] groupOfKey, int[] indexInGroup) {

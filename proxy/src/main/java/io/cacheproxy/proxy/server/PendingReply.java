@@ -28,6 +28,11 @@ final class PendingReply implements ReplySink {
     After after = After.NOTHING;
     /** The keys this request writes, for L1's second invalidation when its reply arrives; null for none. */
     WriteSet writes;
+    /**
+     * For a write that ran on one replica of a replicated pool only (a transaction, a blocking
+     * pop): copies its keys to the other replicas once it is answered; null for none.
+     */
+    Runnable copyAfter;
     /** Client-side caching messages to write right after this reply (owned); null for none. */
     ByteBuf pushes;
 

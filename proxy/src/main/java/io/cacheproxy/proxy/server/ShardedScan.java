@@ -80,10 +80,19 @@ final class ShardedScan {
                         clientCursor = node + 1 < nodeCount ? node + 1 : 0;
                     }
                     ByteBuf keys = parts.get(1);
+                    PoolNode scanned = nodes.get(node);
+                    ByteBuf served = scanned.pool().replicated()
+                            ? ServedKeys.keep(client.channel().alloc(), keys, scanned.pool(), scanned.node()) : null;
+                    if (served != null) {
+                        keys = served;
+                    }
                     ByteBuf out = client.channel().alloc().buffer(keys.readableBytes() + 32);
                     RespWriter.writeArrayHeader(out, 2);
                     RespWriter.writeBulk(out, Long.toUnsignedString(clientCursor));
                     out.writeBytes(keys, keys.readerIndex(), keys.readableBytes());
+                    if (served != null) {
+                        served.release();
+                    }
                     client.complete(pending, out);
                 } finally {
                     reply.release();

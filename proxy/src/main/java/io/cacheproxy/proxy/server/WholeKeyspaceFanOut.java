@@ -3,8 +3,10 @@ package io.cacheproxy.proxy.server;
 import io.cacheproxy.proxy.LoopContext;
 import io.cacheproxy.proxy.ProxyContext;
 import io.cacheproxy.proxy.upstream.PoolNode;
+import io.cacheproxy.proxy.upstream.ReplySink;
 import io.cacheproxy.resp.RespRequest;
 import io.cacheproxy.resp.RespVersion;
+import io.cacheproxy.resp.RespWriter;
 import io.cacheproxy.routing.CommandSpec;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
@@ -57,6 +59,23 @@ final class WholeKeyspaceFanOut {
         return false;
     }
 
+    /**
+     * DBSIZE summed over the nodes, each replicated pool's share divided by its factor: exact while
+     * the replicas agree (Redis keeps no count of the keys a node serves, and listing them would
+     * make an O(1) command O(keys)).
+     */
+    private static FanOut.Merge replicatedDbsize(List<PoolNode> nodes) {
+        return (alloc, parts) -> {
+            double sum = 0;
+            for (int i = 0; i < parts.length; i++) {
+                sum += (double) FanOut.integer(parts[i]) / nodes.get(i).pool().factor();
+            }
+            ByteBuf out = alloc.buffer(24);
+            RespWriter.writeInteger(out, Math.round(sum));
+            return out;
+        };
+    }
+
     /** Takes ownership of {@code request}. */
     static void start(ClientHandler client, LoopContext loop, ProxyContext proxy, RespVersion protocol,
                       RespRequest request, CommandSpec spec, PendingReply pending) {
@@ -68,11 +87,20 @@ final class WholeKeyspaceFanOut {
             nodes = nodes.subList(0, 1);
             merge = FanOut.FIRST;
         }
+        boolean keys = spec.name().equals("keys");
+        if (spec.name().equals("dbsize")) {
+            merge = replicatedDbsize(nodes);
+        }
         FanOut fanOut = new FanOut(pending, nodes.size(), merge, client.channel().alloc());
         ByteBuf content = request.content();
         for (int i = 0; i < nodes.size(); i++) {
             ByteBuf copy = i == nodes.size() - 1 ? content : content.retainedDuplicate();
-            loop.shared(nodes.get(i).pool(), nodes.get(i).node(), protocol).send(copy, fanOut.part(i));
+            PoolNode node = nodes.get(i);
+            ReplySink part = fanOut.part(i);
+            if (keys && node.pool().replicated()) {
+                part = ServedKeys.filtering(part, client.channel().alloc(), node.pool(), node.node());
+            }
+            loop.shared(node.pool(), node.node(), protocol).send(copy, part);
         }
     }
 }

@@ -19,6 +19,10 @@ public final class BackendNode {
     private final AtomicBoolean up = new AtomicBoolean(true);
     private final LongAdder errors = new LongAdder();
     private volatile String serverVersion;
+    /** Ejection and trust, for the nodes of a sharded pool; null for the others. */
+    private volatile NodeHealth health;
+    /** Told when a connection to the node is lost or refused (a cluster pool re-reads its slot map). */
+    private volatile Runnable onLost = () -> { };
 
     /** Where the node is: {@code name} is {@code host:port} as the config and error replies spell it. */
     public record Address(String host, int port, String name, int epoch) {
@@ -82,6 +86,33 @@ public final class BackendNode {
 
     void markDown() {
         up.set(false);
+    }
+
+    /** Ejection and trust ({@link NodeHealth}); null unless the node is a shard of a sharded pool. */
+    public NodeHealth health() {
+        return health;
+    }
+
+    public void health(NodeHealth health) {
+        this.health = health;
+    }
+
+    /**
+     * A connection to the node was lost or refused, or a reply did not come in time: a failure for
+     * its circuit breaker, and the node may have restarted empty or missed writes.
+     */
+    void lost(String why) {
+        onLost.run();
+        NodeHealth h = health;
+        if (h != null) {
+            h.failed(why);
+            h.distrust(why);
+        }
+    }
+
+    /** Sets what {@link #lost} runs besides feeding the node's health. */
+    void onLost(Runnable onLost) {
+        this.onLost = onLost;
     }
 
     void countError() {

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The control plane of a {@code type: cluster} pool: reads {@code CLUSTER SLOTS} from the seeds (then
  * from any master it knows) and keeps the pool's {@link ClusterSlots} current, every
- * {@link #REFRESH_INTERVAL} and soon after a MOVED reply ({@link #refreshSoon()}). Nodes keep their
+ * {@link #REFRESH_INTERVAL}, soon after a MOVED reply ({@link #refreshSoon()}), and soon after a
+ * connection to a node is lost or refused (a failover is under way). Nodes keep their
  * {@link BackendNode} identity across refreshes (one per address), so event loops keep their
  * connections. Lettuce speaks to the cluster here; the data path never waits for it. Thread-safe.
  *
@@ -74,7 +75,12 @@ public final class ClusterTopology implements AutoCloseable {
 
     /** The node at {@code host:port}, the same object every time (new nodes appear after resharding). */
     public BackendNode node(String host, int port) {
-        return nodesByAddress.computeIfAbsent(host + ":" + port, a -> new BackendNode(pool, host, port));
+        return nodesByAddress.computeIfAbsent(host + ":" + port, a -> {
+            BackendNode node = new BackendNode(pool, host, port);
+            // a master that stops answering may have failed over: learn the new map without waiting for the timer
+            node.onLost(this::refreshSoon);
+            return node;
+        });
     }
 
     /** The node of a CLUSTER SLOTS entry {@code [host, port, id, ...]}; an empty host means "the node you asked". */

@@ -5,6 +5,7 @@ import io.cacheproxy.resp.RespVersion;
 import io.cacheproxy.resp.RespWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,10 @@ public final class HealthChecker {
             if (outstanding) {
                 return;
             }
+            NodeHealth health = node.health();
+            if (health != null && !health.probePermitted()) {
+                return;     // ejected, and not yet for an interval
+            }
             outstanding = true;
             ByteBuf ping = io.netty.buffer.Unpooled.buffer(16);
             RespWriter.writeCommand(ping, "PING");
@@ -55,10 +60,20 @@ public final class HealthChecker {
 
                 @Override
                 public void onReply(ByteBuf reply) {
+                    boolean error = reply.getByte(reply.readerIndex()) == '-';
+                    String text = error ? reply.toString(reply.readerIndex() + 1,
+                            Math.min(reply.readableBytes() - 1, 200), StandardCharsets.UTF_8).strip() : null;
                     reply.release();
+                    if (error) {
+                        onFailure(text);        // LOADING, MASTERDOWN...: not serving yet
+                        return;
+                    }
                     outstanding = false;
                     failuresInARow = 0;
                     node.markUp();
+                    if (health != null) {
+                        health.probeAnswered();
+                    }
                 }
 
                 @Override
@@ -66,6 +81,9 @@ public final class HealthChecker {
                     outstanding = false;
                     if (++failuresInARow >= failuresToEject) {
                         node.markDown();
+                    }
+                    if (health != null) {
+                        health.probeFailed("probe: " + error);
                     }
                 }
 

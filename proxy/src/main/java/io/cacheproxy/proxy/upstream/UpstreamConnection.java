@@ -82,6 +82,8 @@ public final class UpstreamConnection {
     private long retryAtNanos;
     private long backoffNanos = INITIAL_BACKOFF_NANOS;
     private ScheduledFuture<?> deadlineCheck;
+    /** The open channel is being closed by this side ({@link #close}, a deadline, a move), not lost. */
+    private boolean closedByUs;
     private Tunnel tunnel;
     private boolean loggedDown;
     private boolean flushMarked;
@@ -211,6 +213,7 @@ public final class UpstreamConnection {
             state = State.CLOSED;
         }
         if (channel != null) {
+            closedByUs = true;
             channel.close();
         } else {
             failWaiting(node.unavailableError());
@@ -302,6 +305,7 @@ public final class UpstreamConnection {
     private void onConnectFailed(Throwable cause) {
         node.countError();
         node.markDown();
+        node.lost("cannot connect: " + cause.getMessage());
         if (!loggedDown) {
             log.warn("pool {}, node {}: cannot connect: {}", node.pool(), node.name(), cause.toString());
             loggedDown = true;
@@ -323,6 +327,7 @@ public final class UpstreamConnection {
             // A sentinel named a new master: requests already sent fail, the next ones reconnect.
             log.info("pool {}, node {}: the node moved; closing the connection to the old address "
                     + "({} requests pending)", node.pool(), node.name(), inflight.size());
+            closedByUs = true;
             channel.close();
             return;
         }
@@ -332,11 +337,17 @@ public final class UpstreamConnection {
             node.countError();
             log.warn("pool {}, node {}: no reply within the command timeout; closing the connection "
                     + "({} requests pending)", node.pool(), node.name(), inflight.size());
+            closedByUs = true;
+            node.lost("no reply within the command timeout");
             channel.close();
         }
     }
 
     private void onClosed() {
+        if (!closedByUs) {
+            node.lost("connection lost");
+        }
+        closedByUs = false;
         if (deadlineCheck != null) {
             deadlineCheck.cancel(false);
             deadlineCheck = null;
