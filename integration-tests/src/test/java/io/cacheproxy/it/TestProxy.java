@@ -46,6 +46,11 @@ public final class TestProxy implements AutoCloseable {
         return start(yaml.toString());
     }
 
+    /** The proxy's run-time topology changes, called directly (the admin API's /nodes calls the same). */
+    public io.cacheproxy.proxy.TopologyChanges topology() {
+        return server.topology();
+    }
+
     public InetSocketAddress address() {
         return server.address();
     }
@@ -73,13 +78,20 @@ public final class TestProxy implements AutoCloseable {
 
     /** {@code GET path} on the admin endpoint. */
     public HttpResponse<String> admin(String path) {
+        return admin("GET", path, null);
+    }
+
+    /** {@code method path} on the admin endpoint, with {@code body} (none when null) as it is. */
+    public HttpResponse<String> admin(String method, String path, String body) {
         InetSocketAddress admin = adminAddress();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.getPort() + path))
-                .timeout(Duration.ofSeconds(5)).GET().build();
+                .timeout(Duration.ofSeconds(5))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .build();
         try {
             return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new IllegalStateException("GET " + path + " on the admin endpoint failed", e);
+            throw new IllegalStateException(method + " " + path + " on the admin endpoint failed", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

@@ -101,6 +101,18 @@ public final class LoopContext {
         blockingConnections.closeAllIdle();
     }
 
+    /** Closes and forgets this loop's shared connections to {@code node} (it left its pool). Loop thread only. */
+    public void closeShared(BackendNode node) {
+        UpstreamConnection[] byProtocol = shared.remove(node);
+        if (byProtocol != null) {
+            for (UpstreamConnection connection : byProtocol) {
+                if (connection != null) {
+                    connection.close();
+                }
+            }
+        }
+    }
+
     /** This loop's connections for blocking commands, lent to one client at a time. */
     public BlockingConnections blockingConnections() {
         return blockingConnections;

@@ -32,7 +32,7 @@ public final class ProxyContext {
     private final long clientOutputBufferLimit;
     private final int maxClients;
     private final Transport transport;
-    private final List<PoolNode> allNodes;
+    private volatile List<PoolNode> allNodes;
     private final AtomicLong clientIds = new AtomicLong();
     private final ModuleCommands moduleCommands = new ModuleCommands();
     private final ConcurrentHashMap<EventLoop, LoopContext> loops = new ConcurrentHashMap<>();
@@ -44,6 +44,7 @@ public final class ProxyContext {
     /** This proxy's id in broadcast messages, so it ignores its own. */
     private final byte[] proxyId;
     private volatile boolean shuttingDown;
+    private volatile TopologyChanges topology;
     /** The replicated pools' replication; set once before clients connect. */
     private volatile Map<BackendPool, io.cacheproxy.proxy.replication.PoolReplication> replications = Map.of();
 
@@ -79,6 +80,16 @@ public final class ProxyContext {
         this.clientOutputBufferLimit = clientOutputBufferLimit;
         this.maxClients = maxClients;
         this.transport = transport;
+        refreshNodes();
+    }
+
+    /** Every node of every routed pool, once each, in route order then node order. */
+    public List<PoolNode> allNodes() {
+        return allNodes;
+    }
+
+    /** Reads the pools' nodes again, after a topology change started or finished. */
+    public synchronized void refreshNodes() {
         List<PoolNode> nodes = new ArrayList<>();
         for (BackendPool pool : routes.targets()) {
             for (BackendNode node : pool.nodes()) {
@@ -90,9 +101,13 @@ public final class ProxyContext {
         this.allNodes = List.copyOf(nodes);
     }
 
-    /** Every node of every routed pool, once each, in route order then node order. */
-    public List<PoolNode> allNodes() {
-        return allNodes;
+    /** Run-time changes to the sharded pools' nodes; null until the server has started. */
+    public TopologyChanges topology() {
+        return topology;
+    }
+
+    public void topology(TopologyChanges topology) {
+        this.topology = topology;
     }
 
     public CommandTable commands() {
@@ -171,15 +186,24 @@ public final class ProxyContext {
                 broadcastChannel, proxyId, this::poolOf));
     }
 
-    /** A pool that holds {@code node}, whose settings its connections use. */
+    /**
+     * A pool that holds {@code node}, whose settings its connections use; for a node that has left
+     * its pool (a write begun before a topology change ends after it), the pool it was in.
+     */
     public BackendPool poolOf(BackendNode node) {
         for (PoolNode n : allNodes) {
             if (n.node() == node) {
                 return n.pool();
             }
         }
+        for (BackendPool pool : routes.targets()) {
+            if (pool.name().equals(node.pool())) {
+                return pool;
+            }
+        }
         throw new IllegalArgumentException("not a node of this proxy: " + node);
     }
+
 
     public Iterable<LoopContext> loops() {
         return loops.values();

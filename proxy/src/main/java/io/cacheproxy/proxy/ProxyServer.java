@@ -141,23 +141,18 @@ public final class ProxyServer implements AutoCloseable {
                     proxyId);
             RefreshAhead.install(context);
             Map<BackendPool, PoolReplication> replications = new java.util.IdentityHashMap<>();
-            for (BackendPool pool : pools.values()) {
-                if (pool.replicated()) {
-                    PoolReplication replication = new PoolReplication(pool, retries);
-                    watchers.add(replication);
-                    replications.put(pool, replication);
-                    metrics.registerReplication(replication);
-                    for (BackendNode node : pool.nodes()) {
-                        node.health().addListener(change -> {
-                            // the key's serving node changes: what L1 holds of this node may miss its writes
-                            if (change == NodeHealth.Change.EJECTED || change == NodeHealth.Change.DISTRUSTED) {
-                                var tracked = context.nearCache().tracked(node);
-                                if (tracked != null) {
-                                    context.nearCache().dropNode(tracked);
-                                }
-                            }
-                        });
-                    }
+            for (PoolConfig poolConfig : config.pools().values()) {
+                BackendPool pool = pools.get(poolConfig.name());
+                if (poolConfig.type() != PoolType.SHARDED) {
+                    continue;
+                }
+                // every sharded pool: its topology may change at run time, which moves keys as replication does
+                PoolReplication replication = new PoolReplication(pool, retries);
+                watchers.add(replication);
+                replications.put(pool, replication);
+                metrics.registerReplication(replication);
+                for (BackendNode node : pool.nodes()) {
+                    node.health().addListener(change -> dropFromL1(context, node, change));
                 }
             }
             context.replications(replications);
@@ -195,6 +190,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             health.start(context.allNodes(), intervals, failures);
             replications.values().forEach(PoolReplication::start);
+            context.topology(new RuntimeTopology(context, config, pools, replications, breakers, health, metrics));
 
             log.info("cacheproxy listening on {} ({}, {} event loop{}), admin on http://{}", serverChannel.localAddress(),
                     transport.name(), threads, threads == 1 ? "" : "s", admin.address());
@@ -251,14 +247,23 @@ public final class ProxyServer implements AutoCloseable {
         int factor = pool.replication().factor();
         for (HostAndPort address : pool.nodes()) {
             BackendNode node = new BackendNode(pool.name(), address.host(), address.port());
-            if (factor > 1) {
-                node.health(new NodeHealth(node, breakers, pool.health().interval(), pool.health().failuresToEject()));
-            }
+            node.health(new NodeHealth(node, breakers, pool.health().interval(), pool.health().failuresToEject(),
+                    factor > 1));
             nodes.add(node);
         }
         return BackendPool.sharded(pool.name(), nodes, pool.hashing().vnodes(), settings,
                 pool.adminCommands() == AdminCommands.PASS, factor, pool.replication().writeAck(),
                 pool.replication().readFrom());
+    }
+
+    /** A node the keys' serving node changes away from: what L1 holds of it may miss its writes. */
+    static void dropFromL1(ProxyContext context, BackendNode node, NodeHealth.Change change) {
+        if (change == NodeHealth.Change.EJECTED || change == NodeHealth.Change.DISTRUSTED) {
+            var tracked = context.nearCache().tracked(node);
+            if (tracked != null) {
+                context.nearCache().dropNode(tracked);
+            }
+        }
     }
 
     private static void closeAll(List<AutoCloseable> closeables) {
@@ -269,6 +274,11 @@ public final class ProxyServer implements AutoCloseable {
                 log.warn("closing {} failed: {}", c, e.toString());
             }
         }
+    }
+
+    /** Run-time changes to the sharded pools' nodes (what the admin API's /nodes and /reload call). */
+    public TopologyChanges topology() {
+        return context.topology();
     }
 
     /** The bound RESP address (the real port when the config said 0). */

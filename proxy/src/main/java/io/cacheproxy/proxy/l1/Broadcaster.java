@@ -107,7 +107,11 @@ public final class Broadcaster {
             RespWriter.writeBulk(command, channel);
             RespWriter.writeBulk(command, payload);
             payload.release();
-            publish.accept(e.getKey(), command);
+            try {
+                publish.accept(e.getKey(), command);
+            } catch (RuntimeException failure) {
+                command.release();      // no connection to the node: nothing took the command
+            }
         }
         pending.clear();
     }

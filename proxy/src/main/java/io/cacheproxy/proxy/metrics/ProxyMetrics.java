@@ -100,20 +100,7 @@ public final class ProxyMetrics implements AutoCloseable {
      */
     public void registerReplication(io.cacheproxy.proxy.replication.PoolReplication replication) {
         BackendPool pool = replication.pool();
-        for (BackendNode node : pool.nodes()) {
-            Gauge.builder("cacheproxy.node.ejected", node, n -> n.health().isLive() ? 0 : 1)
-                    .description("1 while the node is ejected: its circuit breaker is open")
-                    .tags("pool", pool.name(), "node", node.name())
-                    .register(registry);
-            Gauge.builder("cacheproxy.node.trusted", node, n -> n.health().isTrusted() ? 1 : 0)
-                    .description("1 while the node serves reads: live, and repaired since it last lost trust")
-                    .tags("pool", pool.name(), "node", node.name())
-                    .register(registry);
-            FunctionCounter.builder("cacheproxy.node.ejections", node, n -> n.health().ejections())
-                    .description("Times the node was ejected")
-                    .tags("pool", pool.name(), "node", node.name())
-                    .register(registry);
-        }
+        pool.nodes().forEach(this::registerNodeHealth);
         var repairs = replication.repairs();
         FunctionCounter.builder("cacheproxy.repairs", repairs, r -> r.completed())
                 .description("Node repairs that made their node trusted again")
@@ -126,6 +113,33 @@ public final class ProxyMetrics implements AutoCloseable {
         FunctionCounter.builder("cacheproxy.repair.keys", repairs, r -> r.keysDeleted())
                 .description("Keys a repair copied to, or deleted from, a node that came back")
                 .tags("pool", pool.name(), "action", "deleted")
+                .register(registry);
+        Gauge.builder("cacheproxy.pool.migrating", pool, p -> p.migrating() ? 1 : 0)
+                .description("1 while a topology change of the pool is copying keys to their new nodes")
+                .tags("pool", pool.name())
+                .register(registry);
+        FunctionCounter.builder("cacheproxy.migration.keys", repairs, r -> r.migratedKeys())
+                .description("Keys the pool's current or last topology change copied to their new nodes")
+                .tags("pool", pool.name())
+                .register(registry);
+    }
+
+    /**
+     * {@code cacheproxy_node_ejected}, {@code cacheproxy_node_trusted} and
+     * {@code cacheproxy_node_ejections_total} of a node of a sharded pool (from start, or added later).
+     */
+    public void registerNodeHealth(BackendNode node) {
+        Gauge.builder("cacheproxy.node.ejected", node, n -> n.health().circuitOpen() ? 1 : 0)
+                .description("1 while the node's circuit breaker is open: a replicated pool's node is ejected")
+                .tags("pool", node.pool(), "node", node.name())
+                .register(registry);
+        Gauge.builder("cacheproxy.node.trusted", node, n -> n.health().isTrusted() ? 1 : 0)
+                .description("1 while the node serves reads: live, and repaired since it last lost trust")
+                .tags("pool", node.pool(), "node", node.name())
+                .register(registry);
+        FunctionCounter.builder("cacheproxy.node.ejections", node, n -> n.health().ejections())
+                .description("Times the node's circuit breaker opened")
+                .tags("pool", node.pool(), "node", node.name())
                 .register(registry);
     }
 

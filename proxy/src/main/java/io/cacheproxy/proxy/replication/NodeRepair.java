@@ -173,6 +173,8 @@ public final class NodeRepair {
     /** Every node that may be a source, in the order given, without the target. */
     private final List<BackendNode> others;
     private final Placement placement;
+    /** During a topology change: where keys lived before it (their sources); null otherwise. */
+    private volatile Placement previous;
     private final Predicate<BackendNode> trustedSource;
     private final WriteFence fence;
     private final RedisClient client;
@@ -236,6 +238,16 @@ public final class NodeRepair {
             }
         }
         this.others = List.copyOf(list);
+    }
+
+    /**
+     * Makes this a migration for a topology change: the target gets only the keys it holds under
+     * {@code placement} and did not hold under {@code previous}, each from its source under
+     * {@code previous}. Call before {@link #run()}; returns this.
+     */
+    public NodeRepair migratingFrom(Placement previous) {
+        this.previous = Objects.requireNonNull(previous, "previous");
+        return this;
     }
 
     /**
@@ -305,6 +317,19 @@ public final class NodeRepair {
 
     private static boolean same(BackendNode a, BackendNode b) {
         return a == b || a.name().equals(b.name());
+    }
+
+    /**
+     * Whether the target should get {@code key}: its replicas include the target, and, during a
+     * topology change, its replicas before the change did not (the target has it already).
+     */
+    private boolean wants(byte[] key) {
+        return holdsKey(placement.replicasOf(key)) && (previous == null || !holdsKey(previous.replicasOf(key)));
+    }
+
+    /** Where {@code key} is copied from: its source among its replicas (before the change, during one). */
+    private BackendNode sourceFor(byte[] key) {
+        return sourceOf((previous != null ? previous : placement).replicasOf(key));
     }
 
     /** Whether {@code replicas} include the target. */
@@ -539,11 +564,10 @@ public final class NodeRepair {
                 List<Item> batch = takeRedo();
                 for (byte[] key : keys.getKeys()) {
                     scanned++;
-                    List<BackendNode> replicas = placement.replicasOf(key);
-                    if (!holdsKey(replicas)) {
+                    if (!wants(key)) {
                         continue;
                     }
-                    BackendNode source = sourceOf(replicas);
+                    BackendNode source = sourceFor(key);
                     if (onlyFrom == null) {
                         if (source == null) {
                             failed++;
@@ -589,9 +613,8 @@ public final class NodeRepair {
                 List<Item> batch = takeRedo();
                 for (byte[] key : keys) {
                     scanned++;
-                    List<BackendNode> replicas = placement.replicasOf(key);
-                    if (holdsKey(replicas)) {
-                        batch.add(item(key, 0, sourceOf(replicas)));
+                    if (wants(key)) {
+                        batch.add(item(key, 0, sourceFor(key)));
                     }
                 }
                 reconcile(batch);
@@ -609,7 +632,7 @@ public final class NodeRepair {
         private List<Item> takeRedo() {
             List<Item> taken = new ArrayList<>(redo.size());
             for (Item old : redo) {
-                taken.add(item(old.key, old.redos, sourceOf(placement.replicasOf(old.key))));
+                taken.add(item(old.key, old.redos, sourceFor(old.key)));
             }
             redo = new ArrayList<>();
             return taken;

@@ -42,6 +42,8 @@ public final class RepairCoordinator implements AutoCloseable {
     private final AtomicLong completed = new AtomicLong();
     private final AtomicLong copied = new AtomicLong();
     private final AtomicLong deleted = new AtomicLong();
+    private final AtomicLong migratedKeys = new AtomicLong();
+    private static final int MIGRATION_ATTEMPTS = 5;
     private volatile NodeRepair.Result last;
     private volatile boolean closed;
 
@@ -57,20 +59,80 @@ public final class RepairCoordinator implements AutoCloseable {
 
     void start() {
         for (BackendNode node : pool.nodes()) {
-            node.health().addListener(change -> {
-                switch (change) {
-                    case LIVE, DISTRUSTED -> wake();
-                    case EJECTED -> {
-                        NodeRepair repair = running.get(node);
-                        if (repair != null) {
-                            repair.cancel();
-                        }
-                    }
-                    default -> { }
-                }
-            });
+            watch(node);
         }
         thread.scheduleWithFixedDelay(this::repairAll, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** Repairs {@code node} (of the pool from start, or added since) when it needs it. */
+    public void watch(BackendNode node) {
+        node.health().addListener(change -> {
+            switch (change) {
+                case LIVE, DISTRUSTED -> wake();
+                case EJECTED -> {
+                    NodeRepair repair = running.get(node);
+                    if (repair != null) {
+                        repair.cancel();
+                    }
+                }
+                default -> { }
+            }
+        });
+    }
+
+
+    /**
+     * Runs the pool's topology change ({@link BackendPool#startMigration}) on the repair thread:
+     * waits one command timeout (writes sent by the old ring alone have ended), copies to each node
+     * of the new layout the keys it gains, from their old replicas, until every copy stands (a key
+     * with no live source is given up after {@value #MIGRATION_ATTEMPTS} attempts), then switches
+     * the pool to the new layout and runs {@code switched}.
+     */
+    public void migrate(Runnable switched) {
+        thread.execute(() -> {
+            long started = System.nanoTime();
+            List<BackendNode> from = pool.migratingFrom();
+            List<BackendNode> to = pool.migratingTo();
+            if (from == null) {
+                return;
+            }
+            List<BackendNode> all = pool.nodes();
+            sleep(pool.settings().commandTimeout().plusMillis(50));
+            migratedKeys.set(0);
+            for (int attempt = 1; !closed; attempt++) {
+                long failed = 0;
+                for (BackendNode target : to) {
+                    NodeRepair copy = new NodeRepair(pool.name(), target, all, key -> pool.nextReplicasFor(key).nodes(),
+                            n -> n.health().isTrusted(), fence, client(), pool.settings().commandTimeout(), BATCH)
+                            .migratingFrom(key -> pool.previousReplicasFor(key).nodes());
+                    NodeRepair.Result result = copy.run();
+                    migratedKeys.addAndGet(result.copied());
+                    failed += result.failed();
+                }
+                if (failed == 0) {
+                    break;
+                }
+                if (attempt >= MIGRATION_ATTEMPTS) {
+                    log.warn("pool {}: {} keys could not be copied to their new nodes after {} attempts (no live "
+                            + "source?); switching to the new nodes anyway", pool.name(), failed, attempt);
+                    break;
+                }
+                sleep(Duration.ofSeconds(1));
+            }
+            if (closed) {
+                return;
+            }
+            pool.finishMigration();
+            log.info("pool {}: now on nodes {} ({} keys copied in {} ms)", pool.name(),
+                    to.stream().map(BackendNode::name).toList(), migratedKeys.get(),
+                    (System.nanoTime() - started) / 1_000_000);
+            switched.run();
+        });
+    }
+
+    /** Keys the topology change under way (or the last one) has copied. */
+    public long migratedKeys() {
+        return migratedKeys.get();
     }
 
     private void wake() {

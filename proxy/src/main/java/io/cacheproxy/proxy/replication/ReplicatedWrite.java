@@ -33,7 +33,10 @@ final class ReplicatedWrite {
     private final BackendNode[] targets;
     private final ByteBuf[] replies;
     private final boolean[] failed;
-    /** Per target: trusted when the write was sent, so its reply may be the client's. */
+    /**
+     * Per target: trusted when the write was sent (and one of the key's current replicas, not one
+     * it is moving to), so its reply may be the client's.
+     */
     private final boolean[] trusted;
     private final int needed;
     private final WriteAck ack;
@@ -45,17 +48,14 @@ final class ReplicatedWrite {
     private boolean answered;
     private String firstError;
 
-    private ReplicatedWrite(ReplySink client, BackendPool pool, BackendNode[] targets, StripedWriteFence fence,
-                            int[] fenced) {
+    private ReplicatedWrite(ReplySink client, BackendPool pool, BackendNode[] targets, boolean[] answering,
+                            StripedWriteFence fence, int[] fenced) {
         this.client = client;
         this.pool = pool;
         this.targets = targets;
         this.replies = new ByteBuf[targets.length];
         this.failed = new boolean[targets.length];
-        this.trusted = new boolean[targets.length];
-        for (int t = 0; t < targets.length; t++) {
-            trusted[t] = targets[t].health().isTrusted();
-        }
+        this.trusted = answering;
         this.ack = pool.writeAck();
         this.needed = ack == WriteAck.MAJORITY ? pool.factor() / 2 + 1 : 1;
         this.fence = fence;
@@ -90,15 +90,17 @@ final class ReplicatedWrite {
             return;
         }
         BackendNode[] targets = new BackendNode[live];
+        boolean[] answering = new boolean[live];
         for (int i = 0, t = 0; i < replicas.size(); i++) {
             if (replicas.get(i).health().isLive()) {
+                answering[t] = i < replicas.readable() && replicas.get(i).health().isTrusted();
                 targets[t++] = replicas.get(i);
             }
         }
         for (int hash : keyHashes) {
             fence.begin(hash);
         }
-        ReplicatedWrite write = new ReplicatedWrite(client, pool, targets, fence, keyHashes);
+        ReplicatedWrite write = new ReplicatedWrite(client, pool, targets, answering, fence, keyHashes);
         for (int t = 0; t < targets.length; t++) {
             ByteBuf bytes = t == targets.length - 1 ? command : command.retainedDuplicate();
             loop.shared(pool, targets[t], protocol).send(bytes, write.new Part(t));

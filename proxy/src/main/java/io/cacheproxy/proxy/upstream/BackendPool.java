@@ -25,8 +25,11 @@ import java.util.function.Supplier;
  */
 public final class BackendPool {
     private final String name;
-    private final List<BackendNode> nodes;
-    private final HashRing ring;
+    /** The nodes and ring of a sharded or sentinel pool; replaced by a topology change. Null for a cluster pool. */
+    private volatile Layout layout;
+    /** While a topology change migrates keys: the layout they still live by, and the one they move to. */
+    private volatile Migration migration;
+    private final int vnodes;
     /** The slot map of a cluster pool; null for the others. */
     private final ClusterTopology cluster;
     /** {@code replication.read-from: replica} or {@code any} on a cluster or sentinel pool. */
@@ -38,12 +41,10 @@ public final class BackendPool {
     private final AtomicInteger nextReplica = new AtomicInteger();
     private final UpstreamSettings settings;
     private final boolean adminCommandsPass;
-    /** {@code replication.factor} of a sharded pool; 1 for the others. */
-    private final int factor;
+    /** {@code replication.factor} as configured (a layout's is at most its node count). */
+    private final int configuredFactor;
     private final WriteAck writeAck;
     private final ReadFrom readFrom;
-    /** With factor > 1: per ring point, the ranked replicas of the keys at that point (shared instances). */
-    private final ReplicaSet[] replicasByPoint;
     /** Per node: its open connections for blocking commands, over all event loops. Never resized. */
     private final Map<BackendNode, AtomicInteger> blockingConnections = new ConcurrentHashMap<>();
 
@@ -79,40 +80,74 @@ public final class BackendPool {
                         boolean readFromReplicas, boolean readFromMasterToo, int factor, WriteAck writeAck,
                         ReadFrom readFrom) {
         this.name = Objects.requireNonNull(name, "name");
-        this.nodes = List.copyOf(nodes);
+        this.vnodes = vnodes;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.adminCommandsPass = adminCommandsPass;
-        List<String> names = new ArrayList<>();
         for (BackendNode node : nodes) {
-            names.add(node.name());
             blockingConnections.put(node, new AtomicInteger());
         }
-        this.ring = new HashRing(names, vnodes);
         this.cluster = null;
         this.sentinelReplicas = replicas;
-        this.factor = factor;
+        this.configuredFactor = factor;
         this.writeAck = writeAck;
         this.readFrom = readFrom;
-        this.replicasByPoint = factor > 1 ? replicaSets(ring, this.nodes, factor) : null;
+        this.layout = Layout.of(nodes, vnodes, factor);
         this.readFromReplicas = factor > 1 ? readFrom != ReadFrom.PRIMARY : readFromReplicas && replicas != null;
         this.readFromMasterToo = readFromMasterToo;
     }
 
-    /** Per ring point, its keys' replica set; one instance per distinct ranking. */
-    private static ReplicaSet[] replicaSets(HashRing ring, List<BackendNode> nodes, int factor) {
-        ReplicaSet[] byPoint = new ReplicaSet[ring.points()];
-        Map<List<Integer>, ReplicaSet> distinct = new HashMap<>();
-        for (int p = 0; p < byPoint.length; p++) {
-            int[] ranked = ring.nodesFrom(p, factor);
-            byPoint[p] = distinct.computeIfAbsent(Arrays.stream(ranked).boxed().toList(), k -> {
-                BackendNode[] set = new BackendNode[ranked.length];
-                for (int i = 0; i < ranked.length; i++) {
-                    set[i] = nodes.get(ranked[i]);
+    /**
+     * The nodes of a pool and where keys go among them: the ring, and per ring point the ranked
+     * replicas of its keys (one shared {@link ReplicaSet} per distinct ranking). Immutable.
+     */
+    private record Layout(List<BackendNode> nodes, HashRing ring, ReplicaSet[] byPoint, int factor) {
+        static Layout of(List<BackendNode> nodes, int vnodes, int factor) {
+            List<BackendNode> copy = List.copyOf(nodes);
+            HashRing ring = new HashRing(copy.stream().map(BackendNode::name).toList(), vnodes);
+            int f = Math.min(factor, copy.size());
+            ReplicaSet[] byPoint = new ReplicaSet[ring.points()];
+            Map<List<Integer>, ReplicaSet> distinct = new HashMap<>();
+            for (int p = 0; p < byPoint.length; p++) {
+                int[] ranked = ring.nodesFrom(p, f);
+                byPoint[p] = distinct.computeIfAbsent(Arrays.stream(ranked).boxed().toList(), k -> {
+                    BackendNode[] set = new BackendNode[ranked.length];
+                    for (int i = 0; i < ranked.length; i++) {
+                        set[i] = copy.get(ranked[i]);
+                    }
+                    return new ReplicaSet(set, set.length);
+                });
+            }
+            return new Layout(copy, ring, byPoint, f);
+        }
+
+        ReplicaSet setFor(int hash) {
+            return byPoint[ring.pointFor(hash)];
+        }
+    }
+
+    /**
+     * A topology change under way: keys live by {@code from} until every key that moves has been
+     * copied, then by {@code to}. A key whose replicas differ gets a transitional set: its old
+     * replicas in their order (they answer its reads and writes), then its new ones, which receive
+     * its writes so that they converge.
+     */
+    private record Migration(Layout from, Layout to, Map<List<ReplicaSet>, ReplicaSet> transitional) {
+        ReplicaSet setFor(int hash) {
+            ReplicaSet old = from.setFor(hash);
+            ReplicaSet next = to.setFor(hash);
+            if (old.nodes().equals(next.nodes())) {
+                return old;
+            }
+            return transitional.computeIfAbsent(List.of(old, next), k -> {
+                List<BackendNode> union = new ArrayList<>(old.nodes());
+                for (BackendNode n : next.nodes()) {
+                    if (!union.contains(n)) {
+                        union.add(n);
+                    }
                 }
-                return new ReplicaSet(set);
+                return new ReplicaSet(union.toArray(BackendNode[]::new), old.size());
             });
         }
-        return byPoint;
     }
 
     /**
@@ -127,12 +162,11 @@ public final class BackendPool {
         this.readFromReplicas = readFromReplicas;
         this.readFromMasterToo = readFromMasterToo;
         this.sentinelReplicas = null;
-        this.nodes = null;
-        this.ring = null;
-        this.factor = 1;
+        this.layout = null;
+        this.vnodes = 0;
+        this.configuredFactor = 1;
         this.writeAck = WriteAck.ALL_AVAILABLE;
         this.readFrom = ReadFrom.PRIMARY;
-        this.replicasByPoint = null;
         this.settings = Objects.requireNonNull(settings, "settings");
         this.adminCommandsPass = adminCommandsPass;
     }
@@ -146,9 +180,25 @@ public final class BackendPool {
         return name;
     }
 
-    /** The nodes keys live on; for a cluster pool, its masters now. */
+    /**
+     * The nodes keys live on; for a cluster pool, its masters now; during a topology change, the
+     * old nodes and the new ones.
+     */
     public List<BackendNode> nodes() {
-        return cluster != null ? cluster.slots().masters() : nodes;
+        if (cluster != null) {
+            return cluster.slots().masters();
+        }
+        Migration m = migration;
+        if (m == null) {
+            return layout.nodes();
+        }
+        List<BackendNode> union = new ArrayList<>(m.from().nodes());
+        for (BackendNode n : m.to().nodes()) {
+            if (!union.contains(n)) {
+                union.add(n);
+            }
+        }
+        return union;
     }
 
     public boolean isSingleNode() {
@@ -173,10 +223,11 @@ public final class BackendPool {
             BackendNode node = cluster.slots().nodeOf(KeySlot.slot(buf, offset, length));
             return node != null ? node : cluster.slots().masters().get(0);   // the node's MOVED will tell
         }
-        if (replicasByPoint != null) {
+        if (replicated()) {
             return serving(replicasFor(buf, offset, length));
         }
-        return nodes.size() == 1 ? nodes.get(0) : nodes.get(ring.nodeFor(buf, offset, length));
+        Layout l = layout;
+        return l.nodes().size() == 1 ? l.nodes().get(0) : l.nodes().get(l.ring().nodeFor(buf, offset, length));
     }
 
     /** The first trusted node of {@code replicas}, else the first live one, else the owner. */
@@ -193,14 +244,71 @@ public final class BackendPool {
         return replicas.get(0);
     }
 
-    /** Whether keys live on more than one node ({@code replication.factor} > 1 on a sharded pool). */
+    /**
+     * Whether keyed commands go through the pool's replication: keys live on more than one node
+     * ({@code replication.factor} > 1), or a topology change is moving them.
+     */
     public boolean replicated() {
-        return replicasByPoint != null;
+        return migration != null || layout != null && layout.factor() > 1;
+    }
+
+    /** Whether a topology change is moving keys now. */
+    public boolean migrating() {
+        return migration != null;
     }
 
     /** {@code replication.factor}, at most the number of nodes; 1 for cluster and sentinel pools. */
     public int factor() {
-        return factor;
+        return layout == null ? 1 : layout.factor();
+    }
+
+    /**
+     * Starts a topology change to {@code nodes} (each carrying a {@link NodeHealth}): from now on
+     * keys whose replicas change are read from their old replicas and written to old and new ones,
+     * until {@link #finishMigration}. Returns false, and changes nothing, when one is under way.
+     */
+    public synchronized boolean startMigration(List<BackendNode> nodes) {
+        if (migration != null || layout == null) {
+            return false;
+        }
+        for (BackendNode node : nodes) {
+            blockingConnections.computeIfAbsent(node, n -> new AtomicInteger());
+        }
+        migration = new Migration(layout, Layout.of(nodes, vnodes, configuredFactor), new ConcurrentHashMap<>());
+        return true;
+    }
+
+    /** The nodes a topology change under way moves keys to; null when none is. */
+    public List<BackendNode> migratingTo() {
+        Migration m = migration;
+        return m == null ? null : m.to().nodes();
+    }
+
+    /** The nodes keys lived on before the change under way; null when none is. */
+    public List<BackendNode> migratingFrom() {
+        Migration m = migration;
+        return m == null ? null : m.from().nodes();
+    }
+
+    /** The old replicas of {@code key} during a topology change (its sources); null when none is under way. */
+    public ReplicaSet previousReplicasFor(byte[] key) {
+        Migration m = migration;
+        return m == null ? null : m.from().setFor(KeyHash.hash(key));
+    }
+
+    /** The new replicas of {@code key} during a topology change; its replicas otherwise. */
+    public ReplicaSet nextReplicasFor(byte[] key) {
+        Migration m = migration;
+        return m == null ? layout.setFor(KeyHash.hash(key)) : m.to().setFor(KeyHash.hash(key));
+    }
+
+    /** Every key that moved has been copied: the pool lives by the new layout from now on. */
+    public synchronized void finishMigration() {
+        Migration m = migration;
+        if (m != null) {
+            layout = m.to();
+            migration = null;
+        }
     }
 
     public WriteAck writeAck() {
@@ -213,17 +321,22 @@ public final class BackendPool {
 
     /** The ranked replicas of the key {@code buf[offset, offset+length)}; only for a {@link #replicated} pool. */
     public ReplicaSet replicasFor(ByteBuf buf, int offset, int length) {
-        return replicasByPoint[ring.pointFor(KeyHash.hash(buf, offset, length))];
+        return setFor(KeyHash.hash(buf, offset, length));
+    }
+
+    private ReplicaSet setFor(int hash) {
+        Migration m = migration;
+        return m != null ? m.setFor(hash) : layout.setFor(hash);
     }
 
     /** The ranked replicas of a key given as bytes; only for a {@link #replicated} pool. */
     public ReplicaSet replicasFor(byte[] key) {
-        return replicasByPoint[ring.pointFor(KeyHash.hash(key))];
+        return setFor(KeyHash.hash(key));
     }
 
-    /** The distinct replica sets of a {@link #replicated} pool. */
+    /** The distinct replica sets of the pool's layout (the old one during a topology change). */
     public List<ReplicaSet> replicaSets() {
-        return Arrays.stream(replicasByPoint).distinct().toList();
+        return Arrays.stream(layout.byPoint()).distinct().toList();
     }
 
     /** Whether reads ({@code readonly} commands) go to {@link #readNodeFor} rather than {@link #nodeFor}. */
@@ -236,7 +349,7 @@ public final class BackendPool {
      * the master takes a turn too); the master when it has no replica.
      */
     public BackendNode readNodeFor(ByteBuf buf, int offset, int length) {
-        if (replicasByPoint != null) {
+        if (replicated()) {
             ReplicaSet replicas = replicasFor(buf, offset, length);
             BackendNode node = replicas.trustedInTurn(nextReplica.getAndIncrement(), readFrom == ReadFrom.REPLICA);
             return node != null ? node : serving(replicas);

@@ -135,6 +135,22 @@ public final class HealthChecker {
         probes.add(new Probe(pool, node, failuresToEject));
     }
 
+    /** Probes {@code node}, added to {@code pool} at run time, from the next tick on. Safe from any thread. */
+    public void watch(BackendPool pool, BackendNode node, int failuresToEject) {
+        loop.loop().execute(() -> probe(pool, node, failuresToEject));
+    }
+
+    /** Stops probing {@code node}, which left its pool, and closes its probe connection. Safe from any thread. */
+    public void unwatch(BackendNode node) {
+        loop.loop().execute(() -> probes.removeIf(p -> {
+            if (p.node == node) {
+                p.connection.close();
+                return true;
+            }
+            return false;
+        }));
+    }
+
     public void stop() {
         loop.loop().execute(() -> {
             stopped = true;

@@ -39,6 +39,8 @@ public final class NodeHealth {
 
     private final BackendNode node;
     private final CircuitBreaker breaker;
+    /** False in a pool whose keys have one node each: no other replica can serve or repair them. */
+    private final boolean replicated;
     private final AtomicInteger distrustEpoch = new AtomicInteger();
     private volatile boolean trusted = true;
     private final AtomicInteger ejections = new AtomicInteger();
@@ -57,7 +59,17 @@ public final class NodeHealth {
      * @param failuresToEject {@code health.failures-to-eject}
      */
     public NodeHealth(BackendNode node, CircuitBreakerRegistry breakers, Duration interval, int failuresToEject) {
+        this(node, breakers, interval, failuresToEject, true);
+    }
+
+    /**
+     * With {@code replicated} false (a pool with {@code replication.factor: 1}), the breaker is kept
+     * for its meters, but the node always counts as live and trusted: its keys have nowhere else to go.
+     */
+    public NodeHealth(BackendNode node, CircuitBreakerRegistry breakers, Duration interval, int failuresToEject,
+                      boolean replicated) {
         this.node = node;
+        this.replicated = replicated;
         CircuitBreakerConfig config = CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(failuresToEject)
@@ -75,8 +87,13 @@ public final class NodeHealth {
                 case OPEN, FORCED_OPEN -> {
                     if (event.getStateTransition().getFromState() == CircuitBreaker.State.CLOSED) {
                         ejections.incrementAndGet();
-                        log.warn("pool {}, node {}: ejected after {} failures; its keys are served by their next replica",
-                                node.pool(), node.name(), failuresToEject);
+                        if (replicated) {
+                            log.warn("pool {}, node {}: ejected after {} failures; its keys are served by their next replica",
+                                    node.pool(), node.name(), failuresToEject);
+                        } else {
+                            log.warn("pool {}, node {}: circuit open after {} failures", node.pool(), node.name(),
+                                    failuresToEject);
+                        }
                         distrust("ejected");
                         tell(Change.EJECTED);
                     }
@@ -108,7 +125,7 @@ public final class NodeHealth {
 
     /** Takes writes: the breaker is closed. */
     public boolean isLive() {
-        return breaker.getState() == CircuitBreaker.State.CLOSED;
+        return !replicated || breaker.getState() == CircuitBreaker.State.CLOSED;
     }
 
     /** Takes writes and serves reads. */
@@ -119,6 +136,11 @@ public final class NodeHealth {
     /** Live but not trusted: waiting for, or under, repair. */
     public boolean needsRepair() {
         return !trusted && isLive();
+    }
+
+    /** Whether the breaker is open now (the node is ejected, or for an unreplicated node failing). */
+    public boolean circuitOpen() {
+        return breaker.getState() != CircuitBreaker.State.CLOSED;
     }
 
     /** Times the node was ejected since start. */
@@ -145,7 +167,7 @@ public final class NodeHealth {
      * an interval, one probe (the half-open trial).
      */
     public boolean probePermitted() {
-        return breaker.getState() == CircuitBreaker.State.CLOSED || breaker.tryAcquirePermission();
+        return breaker.getState() == CircuitBreaker.State.CLOSED || breaker.tryAcquirePermission() || !replicated;
     }
 
     public void probeAnswered() {
@@ -158,7 +180,7 @@ public final class NodeHealth {
 
     /** The node may have missed a write or lost its data: no reads until it is repaired. */
     public void distrust(String why) {
-        if (trusted) {
+        if (trusted && replicated) {
             synchronized (this) {
                 if (!trusted) {
                     return;
@@ -187,10 +209,13 @@ public final class NodeHealth {
         return true;
     }
 
-    /** For {@code /status} and metrics: {@code trusted}, {@code repairing} or {@code ejected}. */
+    /**
+     * For {@code /status}: {@code trusted}, {@code repairing} or {@code ejected}; for a node of an
+     * unreplicated pool, {@code trusted} or {@code failing} (its circuit is open).
+     */
     public String state() {
-        if (!isLive()) {
-            return "ejected";
+        if (circuitOpen()) {
+            return replicated ? "ejected" : "failing";
         }
         return trusted ? "trusted" : "repairing";
     }

@@ -8,12 +8,23 @@ import java.util.List;
  * distinct nodes from the key's ring position, the owner first. A pool makes one instance per
  * distinct ranking ({@link BackendPool#replicasFor}), so keys share a replica set exactly when
  * they share the instance: compare with {@code ==}. Immutable; the nodes' health is read live.
+ *
+ * <p>During a topology change a key that moves has a transitional set: its old replicas, which
+ * alone are {@link #readable} (they serve its reads and answer its writes), then its new ones,
+ * which only receive its writes until the key has been copied to them.
  */
 public final class ReplicaSet {
     private final BackendNode[] ranked;
+    private final int readable;
 
-    ReplicaSet(BackendNode[] ranked) {
+    ReplicaSet(BackendNode[] ranked, int readable) {
         this.ranked = ranked.clone();
+        this.readable = readable;
+    }
+
+    /** How many of the nodes, from the first, may serve reads and answer writes. */
+    public int readable() {
+        return readable;
     }
 
     public int size() {
@@ -41,9 +52,9 @@ public final class ReplicaSet {
 
     /** The first node that is trusted for reads, in rank order; null when none is. */
     public BackendNode firstTrusted() {
-        for (BackendNode n : ranked) {
-            if (n.health().isTrusted()) {
-                return n;
+        for (int i = 0; i < readable; i++) {
+            if (ranked[i].health().isTrusted()) {
+                return ranked[i];
             }
         }
         return null;
@@ -56,7 +67,7 @@ public final class ReplicaSet {
      */
     public BackendNode trustedInTurn(int turn, boolean skipOwner) {
         int trusted = 0;
-        for (int i = skipOwner ? 1 : 0; i < ranked.length; i++) {
+        for (int i = skipOwner ? 1 : 0; i < readable; i++) {
             if (ranked[i].health().isTrusted()) {
                 trusted++;
             }
@@ -65,7 +76,7 @@ public final class ReplicaSet {
             return skipOwner ? firstTrusted() : null;
         }
         int pick = Math.floorMod(turn, trusted);
-        for (int i = skipOwner ? 1 : 0; i < ranked.length; i++) {
+        for (int i = skipOwner ? 1 : 0; i < readable; i++) {
             if (ranked[i].health().isTrusted() && pick-- == 0) {
                 return ranked[i];
             }
