@@ -86,6 +86,9 @@ final class DemoCommand implements Callable<Integer> {
                 yaml.append(i == 0 ? "" : ", ").append("127.0.0.1:").append(ports.get(i));
             }
             yaml.append("]\n    admin-commands: pass\n");
+            if (nodes >= 2) {
+                yaml.append("    replication: {factor: 2}\n");    // each key on two backends: kill one, lose nothing
+            }
             ProxyConfig config = ConfigLoader.parse(yaml.toString(), Map.of(), "demo");
             proxy = ProxyServer.start(config);
             out.println();
@@ -96,6 +99,10 @@ final class DemoCommand implements Callable<Integer> {
             out.println("  health:   curl http://127.0.0.1:" + adminPort + "/ready");
             out.println("  L1:       on for keys read " + config.l1().hotKeys().minReadsPerSecond()
                     + "+ times a second; see them with: ./cacheproxy hotkeys --admin 127.0.0.1:" + adminPort);
+            if (nodes >= 2) {
+                out.println("  replicas: every key is on 2 of the backends; kill one (kill -9) and reads and writes go on;");
+                out.println("            restarted, it is repaired before it serves reads (watch curl .../status)");
+            }
             out.println("  load:     ./cacheproxy bench --target 127.0.0.1:" + port + " --prefill --keys 100000");
             out.println("Press Ctrl-C to stop everything.");
             out.flush();

@@ -31,7 +31,7 @@ final class RunCommand implements Callable<Integer> {
             ConfigErrors.print(spec.commandLine().getErr(), e);
             return Main.EXIT_USAGE;
         }
-        ProxyServer server = ProxyServer.start(proxyConfig);
+        ProxyServer server = ProxyServer.start(proxyConfig, config);
         runUntilSignalled(server::close);
         return Main.EXIT_OK;
     }

@@ -46,6 +46,20 @@ public final class TestProxy implements AutoCloseable {
         return start(yaml.toString());
     }
 
+    /** Starts a proxy from the config file {@code file}, which {@code POST /reload} reads again. */
+    public static TestProxy start(java.nio.file.Path file) {
+        LeakCheckExtension.install();
+        try {
+            String yaml = java.nio.file.Files.readString(file);
+            return new TestProxy(ProxyServer.start(ConfigLoader.load(file), file), yaml);
+        } catch (IOException e) {
+            throw new IllegalStateException("proxy did not start with config file " + file, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The proxy's run-time topology changes, called directly (the admin API's /nodes calls the same). */
     public io.cacheproxy.proxy.TopologyChanges topology() {
         return server.topology();

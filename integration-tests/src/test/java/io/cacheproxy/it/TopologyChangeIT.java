@@ -133,6 +133,36 @@ class TopologyChangeIT {
                 .hasMessageContaining("has no node 127.0.0.1:1");
     }
 
+    @Test
+    void shouldApplyANodeListChangedInTheConfigFileOnReload(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        for (int i = 0; i < 2; i++) {
+            newNode();
+        }
+        java.nio.file.Path file = dir.resolve("cacheproxy.yaml");
+        java.nio.file.Files.writeString(file, new ProxyYaml().pool("main", "replication: {factor: 2}",
+                nodes.toArray(RedisFixture[]::new)).toString());
+        proxy = TestProxy.start(file);
+        try (Jedis jedis = new Jedis(proxy.host(), proxy.port())) {
+            for (int i = 0; i < 100; i++) {
+                jedis.set("r:" + i, "v" + i);
+            }
+        }
+        LocalRedisServer third = newNode();
+        java.nio.file.Files.writeString(file, new ProxyYaml().pool("main", "replication: {factor: 2}",
+                nodes.toArray(RedisFixture[]::new)).section("l1:\n  max-memory: 32mb\n").toString());
+        var response = proxy.admin("POST", "/reload", "");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).contains("adding " + third.address()).contains("not applied (needs a restart): l1");
+        awaitSwitched();
+        try (Jedis jedis = new Jedis(proxy.host(), proxy.port()); Jedis direct = new Jedis(third.host(), third.port())) {
+            for (int i = 0; i < 100; i++) {
+                assertThat(jedis.get("r:" + i)).isEqualTo("v" + i);
+            }
+            assertThat(direct.dbSize()).as("keys copied to the node the reload added").isGreaterThan(20);
+        }
+    }
+
     private void awaitSwitched() {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (!proxy.topology().migrations().isEmpty()) {

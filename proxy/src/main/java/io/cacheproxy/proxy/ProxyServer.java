@@ -84,6 +84,15 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Starts a proxy for {@code config}; throws if a port cannot be bound or a pool's nodes cannot be found. */
     public static ProxyServer start(ProxyConfig config) throws IOException, InterruptedException {
+        return start(config, null);
+    }
+
+    /**
+     * As {@link #start(ProxyConfig)}, for a config loaded from {@code configFile}, which
+     * {@code POST /reload} (and {@code cacheproxy reload}) reads again; null when there is none.
+     */
+    public static ProxyServer start(ProxyConfig config, java.nio.file.Path configFile)
+            throws IOException, InterruptedException {
         if (config.server().tls().enabled()) {
             throw new IllegalArgumentException("server.tls.enabled: true (TLS is not built yet; expected: false)");
         }
@@ -178,7 +187,7 @@ public final class ProxyServer implements AutoCloseable {
             HostAndPort listen = config.server().listen();
             Channel serverChannel = bootstrap.bind(listen.host(), listen.port()).sync().channel();
             HostAndPort adminListen = config.admin().listen();
-            admin = AdminServer.start(new InetSocketAddress(adminListen.host(), adminListen.port()), context);
+            admin = AdminServer.start(new InetSocketAddress(adminListen.host(), adminListen.port()), context, configFile);
 
             EventLoop healthLoop = group.next();
             HealthChecker health = new HealthChecker(context.loop(healthLoop));

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -19,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin HTTP endpoint on {@code admin.listen} (shared/SPEC.md §3): {@code /health},
- * {@code /ready}, {@code /metrics} (Prometheus text) and {@code /status} (JSON). It runs on the
+ * {@code /ready}, {@code /metrics} (Prometheus text), {@code /status} (JSON), and the topology
+ * operations {@code /nodes} and {@code /reload} ({@link TopologyEndpoints}). It runs on the
  * JDK's built-in HTTP server with one thread of its own, so a scrape never takes time from the
  * data path's event loops.
  */
@@ -36,7 +38,14 @@ public final class AdminServer implements AutoCloseable {
         this.proxy = proxy;
     }
 
-    public static AdminServer start(InetSocketAddress address, ProxyContext proxy) throws IOException {
+    /**
+     * Binds {@code address} and serves {@code proxy}'s admin endpoint.
+     *
+     * @param configFile the file the proxy's config was loaded from, which {@code POST /reload}
+     *                   re-reads; {@code null} when the config did not come from a file (then
+     *                   {@code /reload} answers 409)
+     */
+    public static AdminServer start(InetSocketAddress address, ProxyContext proxy, Path configFile) throws IOException {
         HttpServer server = HttpServer.create(address, 64);
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cacheproxy-admin");
@@ -49,6 +58,7 @@ public final class AdminServer implements AutoCloseable {
         server.createContext("/ready", admin::ready);
         server.createContext("/metrics", admin::metrics);
         server.createContext("/status", admin::status);
+        new TopologyEndpoints(proxy::topology, configFile).register(server);
         server.start();
         return admin;
     }
@@ -185,7 +195,7 @@ public final class AdminServer implements AutoCloseable {
         return out.toString();
     }
 
-    private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+    static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         try (exchange) {
             byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", contentType);
