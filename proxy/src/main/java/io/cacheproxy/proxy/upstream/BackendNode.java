@@ -102,11 +102,16 @@ public final class BackendNode {
      * its circuit breaker, and the node may have restarted empty or missed writes.
      */
     void lost(String why) {
-        onLost.run();
-        NodeHealth h = health;
-        if (h != null) {
-            h.failed(why);
-            h.distrust(why);
+        try {
+            onLost.run();
+            NodeHealth h = health;
+            if (h != null) {
+                h.failed(why);
+                h.distrust(why);
+            }
+        } catch (RuntimeException e) {
+            // a listener's failure must not leave the connection that reported the loss half-closed
+            org.slf4j.LoggerFactory.getLogger(BackendNode.class).warn("{}: reacting to a lost connection failed", this, e);
         }
     }
 

@@ -14,7 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Probes every node with PING every {@code health.interval} over a connection of its own (so a
- * probe never queues behind client traffic). A node is marked down after
+ * probe never queues behind client traffic); a probe not answered within the interval (or the
+ * command timeout, when shorter) has failed. Each outcome feeds the node's {@link NodeHealth}
+ * (ejection in a replicated pool). A node is marked down after
  * {@code health.failures-to-eject} failed probes in a row, or at once when a connect fails, and up
  * again at the first answered probe. {@code /ready} and {@code cacheproxy_backend_up} read the result.
  * A cluster pool's masters that appear after start ({@link ClusterTopology#onMaster}) are probed
@@ -26,20 +28,25 @@ public final class HealthChecker {
     private final LoopContext loop;
     private final List<Probe> probes = new ArrayList<>();
     private ScheduledFuture<?> timer;
+    /** Each pool's {@code health.interval}. */
+    private volatile Map<BackendPool, Duration> intervals = Map.of();
     private boolean stopped;
 
     private final class Probe {
         final BackendPool pool;
         final BackendNode node;
         final int failuresToEject;
+        /** The command timeout, or the probe interval when shorter: a probe still unanswered when the next is due has failed. */
+        final long timeoutNanos;
         final UpstreamConnection connection;
         int failuresInARow;
         boolean outstanding;
 
-        Probe(BackendPool pool, BackendNode node, int failuresToEject) {
+        Probe(BackendPool pool, BackendNode node, int failuresToEject, Duration interval) {
             this.pool = pool;
             this.node = node;
             this.failuresToEject = failuresToEject;
+            this.timeoutNanos = Math.min(pool.settings().commandTimeout().toNanos(), interval.toNanos());
             this.connection = new UpstreamConnection(node, RespVersion.RESP2, pool.settings(), loop.flusher(),
                     loop.transport(), false);
         }
@@ -56,7 +63,7 @@ public final class HealthChecker {
             ByteBuf ping = io.netty.buffer.Unpooled.buffer(16);
             RespWriter.writeCommand(ping, "PING");
             connection.send(ping, new ReplySink() {
-                private final long deadline = System.nanoTime() + pool.settings().commandTimeout().toNanos();
+                private final long deadline = System.nanoTime() + timeoutNanos;
 
                 @Override
                 public void onReply(ByteBuf reply) {
@@ -104,6 +111,7 @@ public final class HealthChecker {
      * {@code failuresToEject} gives each pool's {@code health.failures-to-eject}.
      */
     public void start(List<PoolNode> nodes, Map<BackendPool, Duration> intervals, Map<BackendPool, Integer> failuresToEject) {
+        this.intervals = Map.copyOf(intervals);
         loop.loop().execute(() -> {
             long tickNanos = Long.MAX_VALUE;
             for (PoolNode node : nodes) {
@@ -132,7 +140,7 @@ public final class HealthChecker {
                 return;
             }
         }
-        probes.add(new Probe(pool, node, failuresToEject));
+        probes.add(new Probe(pool, node, failuresToEject, intervals.get(pool)));
     }
 
     /** Probes {@code node}, added to {@code pool} at run time, from the next tick on. Safe from any thread. */

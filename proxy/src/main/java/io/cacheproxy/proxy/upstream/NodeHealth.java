@@ -99,8 +99,12 @@ public final class NodeHealth {
                     }
                 }
                 case CLOSED -> {
-                    log.info("pool {}, node {}: answering again; it takes writes, and serves reads once repaired",
-                            node.pool(), node.name());
+                    if (replicated) {
+                        log.info("pool {}, node {}: answering again; it takes writes, and serves reads once repaired",
+                                node.pool(), node.name());
+                    } else {
+                        log.info("pool {}, node {}: circuit closed, answering again", node.pool(), node.name());
+                    }
                     tell(Change.LIVE);
                 }
                 default -> { }

@@ -305,7 +305,6 @@ public final class UpstreamConnection {
     private void onConnectFailed(Throwable cause) {
         node.countError();
         node.markDown();
-        node.lost("cannot connect: " + cause.getMessage());
         if (!loggedDown) {
             log.warn("pool {}, node {}: cannot connect: {}", node.pool(), node.name(), cause.toString());
             loggedDown = true;
@@ -319,6 +318,7 @@ public final class UpstreamConnection {
         if (tunnel != null) {
             tunnel.onClose();
         }
+        node.lost("cannot connect: " + cause.getMessage());     // last: listeners run with the state settled
     }
 
     /** Runs on a timer while open: closes the connection when its node moved or a deadline passed. */
@@ -338,15 +338,13 @@ public final class UpstreamConnection {
             log.warn("pool {}, node {}: no reply within the command timeout; closing the connection "
                     + "({} requests pending)", node.pool(), node.name(), inflight.size());
             closedByUs = true;
-            node.lost("no reply within the command timeout");
             channel.close();
+            node.lost("no reply within the command timeout");
         }
     }
 
     private void onClosed() {
-        if (!closedByUs) {
-            node.lost("connection lost");
-        }
+        boolean lost = !closedByUs;
         closedByUs = false;
         if (deadlineCheck != null) {
             deadlineCheck.cancel(false);
@@ -371,6 +369,9 @@ public final class UpstreamConnection {
         failWaiting(error);
         if (tunnel != null) {
             tunnel.onClose();
+        }
+        if (lost) {
+            node.lost("connection lost");     // last: listeners run with the state settled
         }
     }
 
