@@ -108,7 +108,7 @@ public final class NodeRepair {
     private static final Logger log = LoggerFactory.getLogger(NodeRepair.class);
 
     /** How many times a key is done again after the fence saw a write during its copy. */
-    static final int MAX_REDOS = 3;
+    public static final int MAX_REDOS = 10;
     /** At most this many {@link #repairSoon} keys wait; more are dropped (the scan gets to them). */
     static final int MAX_QUEUED = 100_000;
     /** How often a running repair logs its progress. */

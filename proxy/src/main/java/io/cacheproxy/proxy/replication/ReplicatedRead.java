@@ -85,6 +85,7 @@ final class ReplicatedRead implements ReplySink {
 
     @Override
     public void onFailure(String error) {
+        tried.health().failed(error);       // real traffic's failure, for the node's circuit breaker
         BackendNode next = null;
         if (retrying == null) {
             for (int i = 0; i < replicas.size() && next == null; i++) {

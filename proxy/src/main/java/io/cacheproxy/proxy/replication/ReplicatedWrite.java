@@ -134,8 +134,10 @@ final class ReplicatedWrite {
             if (firstError == null) {
                 firstError = error;
             }
-            // it may or may not have applied the write: no reads from it until repaired
+            // it may or may not have applied the write: no reads from it until repaired; and a
+            // failure of real traffic, for its circuit breaker
             targets[rank].health().distrust("a write failed: " + error);
+            targets[rank].health().failed(error);
             progress();
         }
 

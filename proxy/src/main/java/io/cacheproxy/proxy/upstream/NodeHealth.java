@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
  * <em>trusted</em> (it also serves reads). Shared by every event loop; safe from any thread.
  *
  * <p><b>Live</b> is a Resilience4j circuit breaker, named {@code pool/node}. Health probes record
- * their outcome; traffic records only its failures (a connection lost, a connect refused, a reply
- * past the deadline), so that the data path does not pay for the bookkeeping of every success.
+ * their outcome; traffic records only its failures (a connection lost or refused, and each
+ * replicated read or write that failed or passed its deadline), so that the data path does not pay
+ * for the bookkeeping of every success.
  * {@code failures-to-eject} failures with no answered probe between them open the breaker: the node
  * is <em>ejected</em>, and its keys are served by their next replica. Once open for one probe
  * interval, the next probe is the half-open trial: answered, the breaker closes and the node is
