@@ -140,6 +140,47 @@ class ReplicationIT {
         assertRepaired(victim, checker);
     }
 
+    @Test
+    void shouldKeepTrustingANodeWhoseConnectionsWereOnlyKilled() {
+        LocalRedisServer node = nodes.get(0);
+        try (Jedis viaProxy = new Jedis(proxy.host(), proxy.port()); Jedis direct = new Jedis(node.host(), node.port())) {
+            viaProxy.set("warm", "up");
+            direct.clientKill(new redis.clients.jedis.params.ClientKillParams().type(redis.clients.jedis.args.ClientType.NORMAL));
+            sleep(INTERVAL.multipliedBy(3).toMillis());
+            viaProxy.set("after", "kill");
+            assertThat(viaProxy.get("after")).isEqualTo("kill");
+        }
+        assertThat(metric(node, "cacheproxy_node_trusted")).as("a dropped connection costs no trust").isEqualTo(1.0);
+        assertThat(metric(node, "cacheproxy_repairs_total", "pool=\"main\"")).as("no repair ran").isEqualTo(0.0);
+    }
+
+    @Test
+    void shouldNoticeAQuietRestartAndRepairTheNode() {
+        LocalRedisServer node = nodes.get(1);
+        ReplicationChecker checker = checker(Duration.ofSeconds(1));
+        checker.run();      // writes every key once
+        long restarted = System.nanoTime();
+        node.restart();     // no traffic meanwhile: only the probes can tell
+        awaitMetric(node, "cacheproxy_node_trusted", 0, Duration.ofSeconds(5), restarted);
+        Duration repaired = awaitMetric(node, "cacheproxy_node_trusted", 1, Duration.ofSeconds(20), restarted);
+        System.out.printf("[ReplicationIT] quiet restart: trusted again %d ms after it came back%n", repaired.toMillis());
+        assertRepaired(node, checker);
+    }
+
+    private double metric(LocalRedisServer node, String metric) {
+        return metric(node, metric, "node=\"" + node.address() + "\"");
+    }
+
+    private double metric(LocalRedisServer node, String metric, String label) {
+        for (String line : proxy.admin("/metrics").body().split("\n")) {
+            Matcher m = SAMPLE.matcher(line);
+            if (m.matches() && m.group(1).equals(metric) && m.group(2).contains(label)) {
+                return Double.parseDouble(m.group(3));
+            }
+        }
+        throw new AssertionError("no " + metric + "{" + label + "} in /metrics");
+    }
+
     private static void assertHeld(ReplicationChecker.Result result) {
         assertThat(result.problems()).as("checker problems").isEmpty();
         assertThat(result.ackedWrites()).as("acknowledged writes").isGreaterThan(100);

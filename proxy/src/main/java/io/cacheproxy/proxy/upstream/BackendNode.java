@@ -99,15 +99,14 @@ public final class BackendNode {
 
     /**
      * A connection to the node was lost or refused, or a reply did not come in time: a failure for
-     * its circuit breaker, and the node may have restarted empty or missed writes.
+     * its circuit breaker.
      */
     void lost(String why) {
         try {
             onLost.run();
             NodeHealth h = health;
             if (h != null) {
-                h.failed(why);
-                h.distrust(why);
+                h.failed(why);      // trust is lost with the writes the connection failed, not with it
             }
         } catch (RuntimeException e) {
             // a listener's failure must not leave the connection that reported the loss half-closed

@@ -13,10 +13,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Probes every node with PING every {@code health.interval} over a connection of its own (so a
+ * Probes every node every {@code health.interval} over a connection of its own (so a
  * probe never queues behind client traffic); a probe not answered within the interval (or the
- * command timeout, when shorter) has failed. Each outcome feeds the node's {@link NodeHealth}
- * (ejection in a replicated pool). A node is marked down after
+ * command timeout, when shorter) has failed. A sharded pool's node is asked {@code INFO server}:
+ * each outcome feeds its {@link NodeHealth} (ejection), and a changed {@code run_id} tells it the
+ * node restarted (it may have come back empty); other nodes are sent PING. A node is marked down after
  * {@code health.failures-to-eject} failed probes in a row, or at once when a connect fails, and up
  * again at the first answered probe. {@code /ready} and {@code cacheproxy_backend_up} read the result.
  * A cluster pool's masters that appear after start ({@link ClusterTopology#onMaster}) are probed
@@ -60,8 +61,12 @@ public final class HealthChecker {
                 return;     // ejected, and not yet for an interval
             }
             outstanding = true;
-            ByteBuf ping = io.netty.buffer.Unpooled.buffer(16);
-            RespWriter.writeCommand(ping, "PING");
+            ByteBuf ping = io.netty.buffer.Unpooled.buffer(32);
+            if (health != null) {
+                RespWriter.writeCommand(ping, "INFO", "server");      // its run_id tells a restart
+            } else {
+                RespWriter.writeCommand(ping, "PING");
+            }
             connection.send(ping, new ReplySink() {
                 private final long deadline = System.nanoTime() + timeoutNanos;
 
@@ -70,6 +75,7 @@ public final class HealthChecker {
                     boolean error = reply.getByte(reply.readerIndex()) == '-';
                     String text = error ? reply.toString(reply.readerIndex() + 1,
                             Math.min(reply.readableBytes() - 1, 200), StandardCharsets.UTF_8).strip() : null;
+                    String runId = !error && health != null ? runId(reply) : null;
                     reply.release();
                     if (error) {
                         onFailure(text);        // LOADING, MASTERDOWN...: not serving yet
@@ -79,7 +85,7 @@ public final class HealthChecker {
                     failuresInARow = 0;
                     node.markUp();
                     if (health != null) {
-                        health.probeAnswered();
+                        health.probeAnswered(runId);
                     }
                 }
 
@@ -100,6 +106,17 @@ public final class HealthChecker {
                 }
             });
         }
+    }
+
+    /** The {@code run_id} in an {@code INFO server} reply; null when there is none. */
+    static String runId(ByteBuf reply) {
+        String text = reply.toString(StandardCharsets.US_ASCII);
+        int at = text.indexOf("run_id:");
+        if (at < 0) {
+            return null;
+        }
+        int end = text.indexOf('\r', at);
+        return text.substring(at + "run_id:".length(), end < 0 ? text.length() : end).strip();
     }
 
     public HealthChecker(LoopContext loop) {

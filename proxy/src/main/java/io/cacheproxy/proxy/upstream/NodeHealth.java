@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * live again.
  *
  * <p><b>Trusted</b> is lost whenever the node may have missed a write or lost its data: it was
- * ejected, a connection to it dropped (it may have restarted empty), or a write to it failed. A
+ * ejected, a write to it failed (a write that could not be sent fails too), or it restarted (its
+ * {@code run_id} changed). A connection that merely dropped (a server-side idle timeout, a
+ * {@code CLIENT KILL}) costs no trust: the writes it carried fail, and those do. A
  * node that is live but not trusted still receives every write, so that it converges, but serves no
  * read until a repair ({@code io.cacheproxy.proxy.replication}) has copied its keys from their
  * trusted replicas; the repair then calls {@link #trust(int)} with the {@link #distrustEpoch()} it
@@ -45,6 +47,8 @@ public final class NodeHealth {
     private final AtomicInteger distrustEpoch = new AtomicInteger();
     private volatile boolean trusted = true;
     private final AtomicInteger ejections = new AtomicInteger();
+    /** The node's {@code run_id} as the last answered probe gave it; null before the first. */
+    private volatile String runId;
     private final List<Consumer<Change>> listeners = new CopyOnWriteArrayList<>();
 
     /** A failure recorded on the breaker; the breaker keeps no stack traces of it. */
@@ -175,7 +179,18 @@ public final class NodeHealth {
         return breaker.getState() == CircuitBreaker.State.CLOSED || breaker.tryAcquirePermission() || !replicated;
     }
 
-    public void probeAnswered() {
+    /**
+     * A probe was answered; {@code runId} is the node's {@code run_id} (null if unknown). A run_id
+     * other than the last one seen means the node restarted: it may have come back empty.
+     */
+    public void probeAnswered(String runId) {
+        if (runId != null) {
+            String last = this.runId;
+            this.runId = runId;
+            if (last != null && !last.equals(runId)) {
+                distrust("it restarted (run_id " + last + " is now " + runId + ")");
+            }
+        }
         breaker.onSuccess(0, TimeUnit.NANOSECONDS);
     }
 

@@ -21,7 +21,7 @@ class NodeHealthTest {
     void shouldEjectAfterTheConfiguredFailuresWithNoAnsweredProbeBetween() {
         health.failed("one");
         health.failed("two");
-        health.probeAnswered();         // resets the count: the window holds one success now
+        health.probeAnswered(null);     // resets the count: the window holds one success now
         health.failed("three");
         health.failed("four");
         assertThat(health.isLive()).isTrue();
@@ -42,7 +42,7 @@ class NodeHealthTest {
         Thread.sleep(80);
         assertThat(health.probePermitted()).as("half-open trial").isTrue();
         assertThat(health.probePermitted()).as("only one trial at a time").isFalse();
-        health.probeAnswered();
+        health.probeAnswered(null);
         assertThat(health.isLive()).isTrue();
         assertThat(health.needsRepair()).isTrue();
         assertThat(health.state()).isEqualTo("repairing");
@@ -78,6 +78,26 @@ class NodeHealthTest {
         assertThat(health.isTrusted()).isFalse();
         assertThat(changes).containsExactly(NodeHealth.Change.DISTRUSTED, NodeHealth.Change.TRUSTED,
                 NodeHealth.Change.DISTRUSTED, NodeHealth.Change.TRUSTED, NodeHealth.Change.DISTRUSTED);
+    }
+
+    @Test
+    void shouldDistrustANodeWhoseRunIdChangedButNotOneThatLostAConnection() {
+        health.probeAnswered("aaa");
+        health.probeAnswered("aaa");
+        health.failed("connection lost");       // what BackendNode.lost records: no loss of trust
+        assertThat(health.isTrusted()).isTrue();
+        health.probeAnswered("bbb");            // restarted: may have come back empty
+        assertThat(health.isTrusted()).isFalse();
+        assertThat(changes).containsExactly(NodeHealth.Change.DISTRUSTED);
+    }
+
+    @Test
+    void shouldReadTheRunIdOfAnInfoServerReply() {
+        io.netty.buffer.ByteBuf reply = io.netty.buffer.Unpooled.copiedBuffer(
+                "$60\r\n# Server\r\nredis_version:7.0.15\r\nrun_id:5f2c0e9a\r\ntcp_port:6379\r\n\r\n",
+                java.nio.charset.StandardCharsets.US_ASCII);
+        assertThat(HealthChecker.runId(reply)).isEqualTo("5f2c0e9a");
+        reply.release();
     }
 
     @Test
