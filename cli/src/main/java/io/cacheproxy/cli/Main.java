@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "A Redis-protocol cache proxy with a coherent near cache.",
-        subcommands = {RunCommand.class, CheckConfigCommand.class, DemoCommand.class, BenchCommand.class, HotKeysCommand.class,
+        subcommands = {RunCommand.class, CheckConfigCommand.class, DemoCommand.class, BenchCommand.class, HotKeysCommand.class, KeysCommand.class,
                 NodesCommand.class, ReloadCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
