@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code --admin HOST:PORT} option of the commands that change a running proxy
- * ({@code nodes}, {@code reload}), and their requests to its admin API (shared/SPEC.md §3).
+ * ({@code nodes}, {@code reload}, {@code status}), and their requests to its admin API (shared/SPEC.md §3).
  *
  * <p>Exit codes follow the answer: 2xx is 0; 400 (the request or the config file is invalid)
  * and 409 (the proxy refused the change: unknown pool, node already there, a migration running,

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
         versionProvider = VersionProvider.class,
         description = "A Redis-protocol cache proxy with a coherent near cache.",
         subcommands = {RunCommand.class, CheckConfigCommand.class, DemoCommand.class, BenchCommand.class, HotKeysCommand.class, KeysCommand.class,
-                NodesCommand.class, ReloadCommand.class,
+                NodesCommand.class, ReloadCommand.class, StatusCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;
