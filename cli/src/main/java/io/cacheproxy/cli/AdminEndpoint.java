@@ -18,13 +18,15 @@ import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /**
- * The {@code --admin HOST:PORT} option of the commands that change a running proxy
- * ({@code nodes}, {@code reload}, {@code status}), and their requests to its admin API (shared/SPEC.md §3).
+ * The {@code --admin HOST:PORT} and {@code --token TOKEN} options of the commands that change a
+ * running proxy ({@code nodes}, {@code reload}, {@code status}), and their requests to its admin API
+ * (shared/SPEC.md §3). The token, when given (or in {@code CACHEPROXY_ADMIN_TOKEN}), goes with every
+ * request as {@code Authorization: Bearer}; the proxy asks for it only when {@code admin.token} is set.
  *
- * <p>Exit codes follow the answer: 2xx is 0; 400 (the request or the config file is invalid)
- * and 409 (the proxy refused the change: unknown pool, node already there, a migration running,
- * no config file) are 2, something for the operator to fix; anything else, and an admin endpoint
- * that cannot be reached, is 1.
+ * <p>Exit codes follow the answer: 2xx is 0; 400 (the request or the config file is invalid),
+ * 401 (no token or the wrong one) and 409 (the proxy refused the change: unknown pool, node already
+ * there, a migration running, no config file) are 2, something for the operator to fix; anything
+ * else, and an admin endpoint that cannot be reached, is 1.
  */
 final class AdminEndpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,6 +34,10 @@ final class AdminEndpoint {
     @Option(names = "--admin", defaultValue = "127.0.0.1:9121", paramLabel = "HOST:PORT",
             description = "the proxy's admin address (admin.listen; default ${DEFAULT-VALUE})")
     String address;
+
+    @Option(names = "--token", defaultValue = "${env:CACHEPROXY_ADMIN_TOKEN}", paramLabel = "TOKEN",
+            description = "the proxy's admin.token, sent as Authorization: Bearer (default: $CACHEPROXY_ADMIN_TOKEN)")
+    String token;
 
     /** What the admin API answered: its HTTP status and JSON body ({@link MissingNode} when not JSON). */
     record Reply(int status, JsonNode body, String text) {
@@ -62,6 +68,9 @@ final class AdminEndpoint {
             if (body != null) {
                 request.header("Content-Type", "application/json");
             }
+            if (token != null && !token.isEmpty()) {
+                request.header("Authorization", "Bearer " + token);
+            }
             HttpResponse<String> response = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
                     .send(request.build(), HttpResponse.BodyHandlers.ofString());
             JsonNode json;
@@ -80,9 +89,14 @@ final class AdminEndpoint {
 
     /**
      * Prints why {@code reply} is not a success to {@code err}, each line after {@code command: },
-     * and returns the exit code: 2 for 400 and 409, else 1.
+     * and returns the exit code: 2 for 400, 401 and 409, else 1.
      */
     static int fail(PrintWriter err, String command, Reply reply) {
+        if (reply.status() == 401) {
+            err.println(command + ": the admin endpoint wants a token (--token or CACHEPROXY_ADMIN_TOKEN)");
+            err.flush();
+            return Main.EXIT_USAGE;
+        }
         JsonNode message = reply.body().path("error");
         String error = message.isTextual() ? message.asText() : null;
         if (error == null) {

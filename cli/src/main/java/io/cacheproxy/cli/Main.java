@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         description = "A Redis-protocol cache proxy with a coherent near cache.",
         subcommands = {RunCommand.class, CheckConfigCommand.class, DemoCommand.class, BenchCommand.class, HotKeysCommand.class, KeysCommand.class,
                 NodesCommand.class, ReloadCommand.class, StatusCommand.class,
+                CompletionCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0;

@@ -15,13 +15,13 @@ import java.util.List;
  *
  * <p>Every key is written, defaults included, in the order of the documented example; durations
  * and sizes in the units they are read in ({@code 30s}, {@code 256mb}); optional values that are
- * unset (TLS files, a pool's password, {@code master-name}) are left out. Passwords are written as
- * {@code "****"}. Reading the output back with {@link ConfigLoader} gives an equal configuration
- * apart from those masked passwords.
+ * unset (TLS files, a pool's password, {@code master-name}, {@code admin.token}) are left out.
+ * Passwords and the admin token are written as {@code "****"}. Reading the output back with
+ * {@link ConfigLoader} gives an equal configuration apart from those masked secrets.
  */
 public final class ConfigPrinter {
 
-    /** What every password is printed as. */
+    /** What every password, and the admin token, is printed as. */
     public static final String MASK = "****";
 
     private static final YAMLMapper YAML = YAMLMapper.builder()
@@ -40,7 +40,10 @@ public final class ConfigPrinter {
     public static String effectiveYaml(ProxyConfig config) {
         ObjectNode root = NODES.objectNode();
         root.set("server", server(config.server()));
-        root.set("admin", NODES.objectNode().put("listen", literal(config.admin().listen().toString())));
+        ObjectNode admin = root.putObject("admin").put("listen", literal(config.admin().listen().toString()));
+        if (config.admin().token() != null) {
+            admin.put("token", MASK);
+        }
         root.set("auth", auth(config.auth()));
         ObjectNode pools = root.putObject("pools");
         config.pools().forEach((name, pool) -> pools.set(name, pool(pool)));

@@ -119,8 +119,9 @@ final class TreeMapper {
 
     private AdminConfig admin(Section s) {
         HostAndPort listen = address(s, "listen", AdminConfig.defaults().listen());
+        String token = string(s, "token", null);
         s.finish();
-        return build(s, () -> new AdminConfig(listen), AdminConfig.defaults());
+        return build(s, () -> new AdminConfig(listen, token), AdminConfig.defaults());
     }
 
     private AuthConfig auth(Section s) {
@@ -547,9 +548,9 @@ final class TreeMapper {
         }
     }
 
-    /** Reports a problem, masking passwords, unless that key already has one. */
+    /** Reports a problem, masking passwords and the admin token, unless that key already has one. */
     private void error(String path, String value, String reason) {
-        boolean secret = path.endsWith("password") && value != null && !value.isEmpty();
+        boolean secret = (path.endsWith("password") || path.equals("admin.token")) && value != null && !value.isEmpty();
         add(new ConfigError(path, secret ? MASK : value, reason));
     }
 

@@ -581,6 +581,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldReadTheAdminToken() {
+        assertThat(parse(withPool("admin: {token: s3cret}\n")).admin())
+                .isEqualTo(new AdminConfig(HostAndPort.of("127.0.0.1", 9121), "s3cret"));
+        String fromEnv = withPool("admin: {token: \"${CACHEPROXY_ADMIN_TOKEN:-}\"}\n");
+        assertThat(ConfigLoader.parse(fromEnv, Map.of("CACHEPROXY_ADMIN_TOKEN", "from-env"), "test.yaml").admin().token())
+                .isEqualTo("from-env");
+        assertThat(ConfigLoader.parse(fromEnv, Map.of(), "test.yaml").admin().token()).isNull();
+    }
+
+    @Test
+    void shouldRequireNoAdminTokenByDefault() {
+        assertThat(parse(MINIMAL).admin().token()).isNull();
+        assertThat(parse(withPool("admin: {token: \"\"}\n")).admin().token()).isNull();
+        assertThat(parse(withPool("admin: {token: \"\"}\n")).admin()).isEqualTo(AdminConfig.defaults());
+    }
+
+    @Test
+    void shouldKeepTheAdminTokenOutOfErrorsAndToString() {
+        assertThat(errorsOf(withPool("admin: {token: [s3cret]}\n")))
+                .containsExactly(new ConfigError("admin.token", "****", "expected: a string"));
+        assertThat(parse(withPool("admin: {token: s3cret}\n")).toString()).doesNotContain("s3cret").contains("token=****");
+    }
+
+    @Test
     void shouldMaskPasswordsInErrors() {
         List<ConfigError> errors = errorsOf(withPool("auth: {users: [{name: app, password: [hunter2]}]}"));
         assertThat(errors).containsExactly(new ConfigError("auth.users[0].password", "****", "expected: a string"));

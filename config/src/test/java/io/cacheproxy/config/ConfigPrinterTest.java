@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 class ConfigPrinterTest {
 
-    /** {@code config} with every password replaced by the mask, as the printer writes it. */
+    /** {@code config} with every password and the admin token replaced by the mask, as the printer writes it. */
     private static ProxyConfig masked(ProxyConfig config) {
         Map<String, PoolConfig> pools = new LinkedHashMap<>();
         config.pools().forEach((name, p) -> pools.put(name, new PoolConfig(p.name(), p.type(), p.nodes(), p.hashing(),
@@ -19,7 +19,8 @@ class ConfigPrinterTest {
         List<UserConfig> users = config.auth().users().stream()
                 .map(u -> new UserConfig(u.name(), ConfigPrinter.MASK, u.commands(), u.keys()))
                 .toList();
-        return new ProxyConfig(config.server(), config.admin(), new AuthConfig(users), pools, config.routes(),
+        AdminConfig admin = new AdminConfig(config.admin().listen(), config.admin().token() == null ? null : ConfigPrinter.MASK);
+        return new ProxyConfig(config.server(), admin, new AuthConfig(users), pools, config.routes(),
                 config.l1(), config.invalidation());
     }
 
@@ -45,6 +46,16 @@ class ConfigPrinterTest {
 
         assertThat(yaml).doesNotContain("app-secret").doesNotContain("redis-secret");
         assertThat(yaml).contains("password: '****'");
+    }
+
+    @Test
+    void shouldMaskTheAdminToken() {
+        ProxyConfig config = ConfigLoaderTest.parse(ConfigLoaderTest.withPool("admin: {listen: 127.0.0.1:9122, token: s3cret}\n"));
+
+        String yaml = ConfigPrinter.effectiveYaml(config);
+
+        assertThat(yaml).doesNotContain("s3cret").contains("admin:\n  listen: 127.0.0.1:9122\n  token: '****'\n");
+        assertThat(reparse(yaml)).isEqualTo(masked(config));
     }
 
     @Test

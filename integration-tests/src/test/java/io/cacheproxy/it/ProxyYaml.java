@@ -18,6 +18,7 @@ public final class ProxyYaml {
     private final Map<String, String> pools = new LinkedHashMap<>();
     private final List<String> routes = new ArrayList<>();
     private final List<String> sections = new ArrayList<>();
+    private String adminToken;
 
     /**
      * Adds a sharded pool of {@code nodes}; {@code options} are extra YAML lines of the pool
@@ -47,6 +48,12 @@ public final class ProxyYaml {
         return this;
     }
 
+    /** Sets {@code admin.token}: then the admin endpoint's changes need {@code Authorization: Bearer token}. */
+    public ProxyYaml adminToken(String token) {
+        this.adminToken = token;
+        return this;
+    }
+
     /** Adds a top-level section verbatim (e.g. {@code "l1:\n  enabled: false\n"}). */
     public ProxyYaml section(String yaml) {
         sections.add(yaml.endsWith("\n") ? yaml : yaml + "\n");
@@ -58,6 +65,9 @@ public final class ProxyYaml {
         StringBuilder b = new StringBuilder();
         b.append("server:\n  listen: 127.0.0.1:0\n");
         b.append("admin:\n  listen: 127.0.0.1:0\n");
+        if (adminToken != null) {
+            b.append("  token: \"").append(adminToken).append("\"\n");
+        }
         b.append("pools:\n").append(String.join("", pools.values()));
         if (!routes.isEmpty()) {
             b.append("routes:\n").append(String.join("", routes));

@@ -187,7 +187,8 @@ public final class ProxyServer implements AutoCloseable {
             HostAndPort listen = config.server().listen();
             Channel serverChannel = bootstrap.bind(listen.host(), listen.port()).sync().channel();
             HostAndPort adminListen = config.admin().listen();
-            admin = AdminServer.start(new InetSocketAddress(adminListen.host(), adminListen.port()), context, configFile);
+            admin = AdminServer.start(new InetSocketAddress(adminListen.host(), adminListen.port()), context, configFile,
+                    config.admin().token());
 
             EventLoop healthLoop = group.next();
             HealthChecker health = new HealthChecker(context.loop(healthLoop));

@@ -21,9 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin HTTP endpoint on {@code admin.listen} (shared/SPEC.md §3): {@code /health},
  * {@code /ready}, {@code /metrics} (Prometheus text), {@code /status} (JSON), and the topology
- * operations {@code /nodes} and {@code /reload} ({@link TopologyEndpoints}). It runs on the
- * JDK's built-in HTTP server with one thread of its own, so a scrape never takes time from the
- * data path's event loops.
+ * operations {@code /nodes} and {@code /reload} ({@link TopologyEndpoints}, which alone check
+ * {@code admin.token}: the read-only endpoints stay open). It runs on the JDK's built-in HTTP
+ * server with one thread of its own, so a scrape never takes time from the data path's event
+ * loops.
  */
 public final class AdminServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminServer.class);
@@ -44,8 +45,12 @@ public final class AdminServer implements AutoCloseable {
      * @param configFile the file the proxy's config was loaded from, which {@code POST /reload}
      *                   re-reads; {@code null} when the config did not come from a file (then
      *                   {@code /reload} answers 409)
+     * @param token      {@code admin.token} as the proxy started with it: the bearer token that
+     *                   {@code POST /nodes}, {@code DELETE /nodes/...} and {@code POST /reload}
+     *                   need; null (or empty) = none. A reload never changes it.
      */
-    public static AdminServer start(InetSocketAddress address, ProxyContext proxy, Path configFile) throws IOException {
+    public static AdminServer start(InetSocketAddress address, ProxyContext proxy, Path configFile, String token)
+            throws IOException {
         HttpServer server = HttpServer.create(address, 64);
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "cacheproxy-admin");
@@ -58,7 +63,7 @@ public final class AdminServer implements AutoCloseable {
         server.createContext("/ready", admin::ready);
         server.createContext("/metrics", admin::metrics);
         server.createContext("/status", admin::status);
-        new TopologyEndpoints(proxy::topology, configFile).register(server);
+        new TopologyEndpoints(proxy::topology, configFile, token).register(server);
         server.start();
         return admin;
     }

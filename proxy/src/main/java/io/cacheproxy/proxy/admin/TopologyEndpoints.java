@@ -19,6 +19,7 @@ import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -48,6 +49,12 @@ import org.slf4j.LoggerFactory;
  * one per {@link ConfigError}. A wrong method gets 405 with {@code Allow}; a request while the
  * proxy is still starting gets 503.
  *
+ * <p>With {@code admin.token} set, every request here but {@code GET}/{@code HEAD} (so
+ * {@code POST /nodes}, {@code DELETE /nodes/...}, {@code POST /reload}) needs
+ * {@code Authorization: Bearer <token>}, checked before anything else: without it, or with another
+ * token, the answer is 401 with {@code WWW-Authenticate: Bearer} and nothing changes. The token is
+ * the one the proxy started with; {@code /reload} does not change it.
+ *
  * <p>Runs on the admin server's one thread, so two changes never race here; the core is safe
  * from any thread anyway.
  */
@@ -61,16 +68,20 @@ final class TopologyEndpoints {
 
     private final Supplier<TopologyChanges> topology;
     private final Path configFile;
+    /** {@code admin.token} in UTF-8; null when changes need no token. */
+    private final byte[] token;
 
     /**
      * @param topology   the running proxy's topology changes, looked up on each request (null
      *                   while it starts)
      * @param configFile the file the proxy was started from, re-read by {@code POST /reload};
      *                   {@code null} when it was started from a config built in memory
+     * @param token      the bearer token that changes need; null or empty = none
      */
-    TopologyEndpoints(Supplier<TopologyChanges> topology, Path configFile) {
+    TopologyEndpoints(Supplier<TopologyChanges> topology, Path configFile, String token) {
         this.topology = topology;
         this.configFile = configFile;
+        this.token = token == null || token.isEmpty() ? null : token.getBytes(StandardCharsets.UTF_8);
     }
 
     void register(HttpServer server) {
@@ -86,6 +97,10 @@ final class TopologyEndpoints {
     private HttpHandler guarded(HttpHandler handler) {
         return exchange -> {
             try {
+                String method = exchange.getRequestMethod();
+                if (token != null && !method.equals("GET") && !method.equals("HEAD") && !authorized(exchange)) {
+                    return;
+                }
                 if (topology.get() == null) {
                     error(exchange, 503, "the proxy is still starting; try again in a moment");
                     return;
@@ -96,6 +111,28 @@ final class TopologyEndpoints {
                 error(exchange, 500, "internal error: " + e);
             }
         };
+    }
+
+    /**
+     * Whether {@code exchange} carries {@code Authorization: Bearer <token>}; if not, answers 401
+     * with {@code WWW-Authenticate: Bearer}. The token is compared in constant time.
+     */
+    private boolean authorized(HttpExchange exchange) throws IOException {
+        String header = exchange.getRequestHeaders().getFirst("Authorization");
+        String problem;
+        if (header == null) {
+            problem = "missing Authorization: Bearer <token> (admin.token is set)";
+        } else if (header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            problem = "Authorization: expected Bearer <token> (admin.token is set)";
+        } else if (!MessageDigest.isEqual(token, header.substring(7).strip().getBytes(StandardCharsets.UTF_8))) {
+            problem = "wrong bearer token";
+        } else {
+            return true;
+        }
+        log.debug("admin {} {}: 401, {}", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), problem);
+        exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+        error(exchange, 401, problem);
+        return false;
     }
 
     private void nodes(HttpExchange exchange) throws IOException {

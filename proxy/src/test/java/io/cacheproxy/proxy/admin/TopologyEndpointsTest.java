@@ -72,8 +72,12 @@ class TopologyEndpointsTest {
     }
 
     private void start(Path configFile) throws IOException {
+        start(configFile, null);
+    }
+
+    private void start(Path configFile, String token) throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 8);
-        new TopologyEndpoints(() -> current, configFile).register(server);
+        new TopologyEndpoints(() -> current, configFile, token).register(server);
         server.start();
     }
 
@@ -85,12 +89,21 @@ class TopologyEndpointsTest {
     }
 
     private HttpResponse<String> send(String method, String path, String contentType, String body) throws Exception {
+        return send(method, path, contentType, body, null);
+    }
+
+    /** As above, with {@code Authorization: authorization} unless that is null. */
+    private HttpResponse<String> send(String method, String path, String contentType, String body, String authorization)
+            throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path))
                 .timeout(Duration.ofSeconds(5))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (contentType != null) {
             request.header("Content-Type", contentType);
+        }
+        if (authorization != null) {
+            request.header("Authorization", authorization);
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -235,5 +248,54 @@ class TopologyEndpointsTest {
                 .contains("{\"path\":\"server.max-clints\",\"value\":null,\"reason\":\"unknown key")
                 .contains("{\"path\":\"pools.main.nodes[0]\",\"value\":\"127.0.0.1:0\",\"reason\":\"expected: a port 1..65535\"}");
         assertThat(topology.calls).isEmpty();
+    }
+
+    @Test
+    void withATokenChangesShouldAnswer401WithoutTheRightBearerToken() throws Exception {
+        Path file = Files.writeString(tmp.resolve("proxy.yaml"), "pools:\n  main:\n    nodes: [127.0.0.1:7001]\n");
+        start(file, "s3cret");
+        var missing = send("POST", "/nodes", null, "pool=main&node=127.0.0.1:7004");
+        assertThat(missing.statusCode()).isEqualTo(401);
+        assertThat(missing.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+        assertThat(missing.body()).isEqualTo("{\"ok\":false,\"error\":\"missing Authorization: Bearer <token> (admin.token is set)\"}\n");
+
+        var wrong = send("POST", "/nodes", null, "pool=main&node=127.0.0.1:7004", "Bearer s3cre");
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(wrong.headers().firstValue("WWW-Authenticate")).hasValue("Bearer");
+        assertThat(wrong.body()).isEqualTo("{\"ok\":false,\"error\":\"wrong bearer token\"}\n");
+
+        var basic = send("DELETE", "/nodes/main/127.0.0.1:7001", null, null, "Basic czNjcmV0");
+        assertThat(basic.statusCode()).isEqualTo(401);
+        assertThat(basic.body()).contains("\"error\":\"Authorization: expected Bearer <token>");
+        assertThat(send("DELETE", "/nodes/main/127.0.0.1:7001", null, null, "Bearer s3cret2").statusCode()).isEqualTo(401);
+        assertThat(send("POST", "/reload", null, null).statusCode()).isEqualTo(401);
+        assertThat(send("POST", "/reload", null, null, "Bearer S3CRET").statusCode()).isEqualTo(401);
+        assertThat(topology.calls).isEmpty();
+    }
+
+    @Test
+    void withATokenChangesShouldPassWithTheRightBearerToken() throws Exception {
+        Path file = Files.writeString(tmp.resolve("proxy.yaml"), "pools:\n  main:\n    nodes: [127.0.0.1:7001]\n");
+        start(file, "s3cret");
+        assertThat(send("POST", "/nodes", null, "pool=main&node=127.0.0.1:7004", "Bearer s3cret").statusCode()).isEqualTo(202);
+        assertThat(send("DELETE", "/nodes/main/127.0.0.1:7001", null, null, "bearer s3cret").statusCode()).isEqualTo(202);
+        assertThat(send("POST", "/reload", null, null, "Bearer s3cret").statusCode()).isEqualTo(200);
+        assertThat(topology.calls).containsExactly("add main 127.0.0.1:7004", "remove main 127.0.0.1:7001", "reload [main]");
+    }
+
+    @Test
+    void withATokenReadsShouldStayOpen() throws Exception {
+        start(null, "s3cret");
+        topology.migrations = List.of("pool main: adding 127.0.0.1:7004");
+        var list = send("GET", "/nodes", null, null);
+        assertThat(list.statusCode()).isEqualTo(200);
+        assertThat(list.body()).isEqualTo("{\"migrations\":[\"pool main: adding 127.0.0.1:7004\"]}\n");
+    }
+
+    @Test
+    void anEmptyTokenShouldNeedNoAuthorization() throws Exception {
+        start(null, "");
+        assertThat(send("POST", "/nodes", null, "pool=main&node=127.0.0.1:7004").statusCode()).isEqualTo(202);
+        assertThat(topology.calls).containsExactly("add main 127.0.0.1:7004");
     }
 }
