@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -15,7 +13,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
 /**
  * The metrics reference ({@code docs/metrics.md}) and a running proxy agree: every
@@ -31,38 +28,25 @@ class MetricsReferenceIT {
     /** A documented metric name, anywhere in the reference's text. */
     private static final Pattern DOCUMENTED = Pattern.compile("\\b(?:cacheproxy|resilience4j)_[a-z0-9_]*[a-z0-9]");
 
-    private static final List<LocalRedisServer> NODES = new ArrayList<>();
+    private static ReplicatedPoolFixture fixture;
     private static TestProxy proxy;
 
     @BeforeAll
     static void start() {
-        for (int i = 0; i < 3; i++) {
-            LocalRedisServer node = new LocalRedisServer();
-            node.start();
-            NODES.add(node);
-        }
-        proxy = TestProxy.start(new ProxyYaml()
-                .pool("main", "replication: {factor: 2}", NODES.toArray(RedisFixture[]::new))
-                .section("l1:\n  enabled: true\n  hot-keys: {min-reads-per-second: 0}\n"));
+        fixture = new ReplicatedPoolFixture();
+        proxy = fixture.proxy();
     }
 
     @AfterAll
     static void stop() {
-        if (proxy != null) {
-            proxy.close();
+        if (fixture != null) {
+            fixture.close();
         }
-        NODES.forEach(LocalRedisServer::stop);
     }
 
     @Test
     void shouldDocumentExactlyTheMetricFamiliesTheProxyExports() throws IOException {
-        try (Jedis jedis = new Jedis(proxy.host(), proxy.port())) {
-            for (int i = 0; i < 100; i++) {
-                jedis.set("metrics:" + i, "v" + i);
-                assertThat(jedis.get("metrics:" + i)).isEqualTo("v" + i);
-                jedis.get("metrics:hot");
-            }
-        }
+        fixture.warmUp("metrics:");
         String scrape = scrape();
         System.out.println("[MetricsReferenceIT] scrape:\n" + scrape);
         Set<String> exported = families(scrape);

@@ -27,7 +27,6 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
 /**
  * The operations files stay true to the product: the Grafana dashboard
@@ -43,38 +42,25 @@ class OperationsFilesIT {
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]");
 
     private static final Path ROOT = repoRoot();
-    private static final List<LocalRedisServer> NODES = new ArrayList<>();
+    private static ReplicatedPoolFixture fixture;
     private static TestProxy proxy;
 
     @BeforeAll
     static void start() {
-        for (int i = 0; i < 3; i++) {
-            LocalRedisServer node = new LocalRedisServer();
-            node.start();
-            NODES.add(node);
-        }
-        proxy = TestProxy.start(new ProxyYaml()
-                .pool("main", "replication: {factor: 2}", NODES.toArray(RedisFixture[]::new))
-                .section("l1:\n  enabled: true\n  hot-keys: {min-reads-per-second: 0}\n"));
+        fixture = new ReplicatedPoolFixture();
+        proxy = fixture.proxy();
     }
 
     @AfterAll
     static void stop() {
-        if (proxy != null) {
-            proxy.close();
+        if (fixture != null) {
+            fixture.close();
         }
-        NODES.forEach(LocalRedisServer::stop);
     }
 
     @Test
     void shouldQueryOnlyMetricsTheProxyExportsInTheDashboard() throws IOException {
-        try (Jedis jedis = new Jedis(proxy.host(), proxy.port())) {
-            for (int i = 0; i < 100; i++) {
-                jedis.set("ops:" + i, "v" + i);
-                assertThat(jedis.get("ops:" + i)).isEqualTo("v" + i);
-                jedis.get("ops:hot");
-            }
-        }
+        fixture.warmUp("ops:");
         // jvm_gc_pause_seconds is registered at the first GC after the proxy bound its GC metrics.
         Set<String> exported = await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(300))
                 .until(() -> {
