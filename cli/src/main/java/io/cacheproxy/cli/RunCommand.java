@@ -19,11 +19,22 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the YAML config file")
     Path config;
 
+    @Option(names = "--log-format", paramLabel = "text|json",
+            description = "text (default) or json: one JSON object per line (also CACHEPROXY_LOG_FORMAT)")
+    String logFormat;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        if (logFormat != null) {
+            if (!logFormat.equals("text") && !logFormat.equals("json")) {
+                spec.commandLine().getErr().println("cacheproxy run: --log-format: " + logFormat + " (expected: text or json)");
+                return Main.EXIT_USAGE;
+            }
+            LogFormat.use(logFormat);
+        }
         ProxyConfig proxyConfig;
         try {
             proxyConfig = ConfigLoader.load(config);

@@ -738,7 +738,8 @@ public final class NodeRepair {
         /** Takes the script's answer apart; false when it is not what the script returns. */
         private boolean decode(Item item, Object value) {
             if (!(value instanceof List<?> answer)) {
-                warnKey("unexpected answer from " + item.source.node.name(), String.valueOf(value));
+                warnKey("unexpected answer from " + item.source.node.name(),
+                        value == null ? "null" : value.getClass().getSimpleName());    // never the value itself
                 return false;
             }
             if (answer.isEmpty()) {
