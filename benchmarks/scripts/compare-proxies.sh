@@ -19,18 +19,8 @@ CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
 TESTS=${TESTS:-get,set}
 BASE=${BASE_PORT:-27000}
-work=$(mktemp -d /tmp/cacheproxy-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-java_home=""
-for d in "${JAVA_HOME:-}" $(ls -d /usr/lib/jvm/*/ | sort -r); do
-  d=${d%/}; [ -x "$d/bin/java" ] || continue
-  v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
-  [ "${v%%.*}" -ge 21 ] 2>/dev/null && { java_home=$d; break; }
-done
-[ -f "$here/cli/target/cacheproxy.jar" ] || { echo "build first: ./cacheproxy --version" >&2; exit 2; }
+source "$here/benchmarks/scripts/common.sh"
+bench_start bench
 
 nodes_yaml=""; nodes_nc=""
 for i in $(seq 1 "$NODES"); do
@@ -72,7 +62,7 @@ l1:
 invalidation:
   broadcast: {enabled: ${BROADCAST:-true}}
 YML
-"$java_home/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dio.netty.noUnsafe=false -XX:+UseParallelGC -Xms256m \
+"$java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dio.netty.noUnsafe=false -XX:+UseParallelGC -Xms256m \
   -jar "$here/cli/target/cacheproxy.jar" run --config "$work/cacheproxy.yaml" > "$work/cacheproxy.log" 2>&1 &
 pids+=($!); cp_pid=$!
 for port in $direct_port $tw_port $cp_port; do

@@ -16,19 +16,8 @@ CLIENTS=${CLIENTS:-50}
 PIPELINES=${PIPELINES:-"1 16"}
 MIN_READS=${MIN_READS:-20}
 BASE=${BASE_PORT:-27200}
-work=$(mktemp -d /tmp/cacheproxy-l1bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-java=""
-for d in "${JAVA_HOME:-}" $(ls -d /usr/lib/jvm/*/ | sort -r); do
-  d=${d%/}; [ -x "$d/bin/java" ] || continue
-  v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
-  [ "${v%%.*}" -ge 21 ] 2>/dev/null && { java="$d/bin/java"; break; }
-done
-jar="$here/cli/target/cacheproxy.jar"
-[ -f "$jar" ] || { echo "build first: ./cacheproxy --version" >&2; exit 2; }
+source "$here/benchmarks/scripts/common.sh"
+bench_start l1bench
 jvm=(-Dio.netty.noUnsafe=false --sun-misc-unsafe-memory-access=allow -XX:+UseParallelGC -Xms1g -Xmx1g)
 
 redis_port=$((BASE + 1))

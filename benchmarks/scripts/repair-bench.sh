@@ -11,19 +11,8 @@ here="$(cd "$(dirname "$0")/../.." && pwd)"
 KEYS=${KEYS:-1000000}
 LOAD=${LOAD:-0}
 BASE=${BASE_PORT:-27400}
-work=$(mktemp -d /tmp/cacheproxy-repairbench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-java=""
-for d in "${JAVA_HOME:-}" $(ls -d /usr/lib/jvm/*/ | sort -r); do
-  d=${d%/}; [ -x "$d/bin/java" ] || continue
-  v=$("$d/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p')
-  [ "${v%%.*}" -ge 21 ] 2>/dev/null && { java="$d/bin/java"; break; }
-done
-jar="$here/cli/target/cacheproxy.jar"
-[ -f "$jar" ] || { echo "build first: ./cacheproxy --version" >&2; exit 2; }
+source "$here/benchmarks/scripts/common.sh"
+bench_start repairbench
 cp "$jar" "$work/cacheproxy.jar"
 jvm=(-Dio.netty.noUnsafe=false --sun-misc-unsafe-memory-access=allow -XX:+UseParallelGC -Xms1g -Xmx1g)
 
