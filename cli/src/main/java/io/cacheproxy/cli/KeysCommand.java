@@ -15,12 +15,10 @@ import io.cacheproxy.resp.RespWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.BufferedOutputStream;
-import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.lang.reflect.Method;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -127,7 +125,7 @@ final class KeysCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 return fail(err, e.getMessage(), Main.EXIT_USAGE);
             }
-            Progress progress = new Progress(err, !options.noProgress && isTerminal());
+            Progress progress = new Progress(err, !options.noProgress && Terminal.isTerminal());
             long matched = 0;
             long touched = 0;
             Connection connection;
@@ -430,22 +428,6 @@ final class KeysCommand implements Callable<Integer> {
                 err.flush();
                 shown = 0;
             }
-        }
-    }
-
-    /** Whether stderr is (probably) a terminal: a console exists and, on Java 22+, says it is one. */
-    static boolean isTerminal() {
-        Console console = System.console();
-        if (console == null) {
-            return false;
-        }
-        try {
-            Method isTerminal = Console.class.getMethod("isTerminal");
-            return (Boolean) isTerminal.invoke(console);
-        } catch (NoSuchMethodException e) {
-            return true;
-        } catch (ReflectiveOperationException e) {
-            return false;
         }
     }
 

@@ -1,6 +1,7 @@
 package io.cacheproxy.cli.bench;
 
 import io.cacheproxy.cli.Main;
+import io.cacheproxy.cli.Terminal;
 import io.cacheproxy.config.ConfigError;
 import io.cacheproxy.config.ConfigException;
 import io.cacheproxy.config.Durations;
@@ -138,7 +139,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<IntervalCounter> counters = new ArrayList<>(cpu);
         counters.addAll(backends);
         try {
-            ProgressLine progress = new ProgressLine(err, !noProgress && ProgressLine.isTerminal());
+            ProgressLine progress = new ProgressLine(err, !noProgress && Terminal.isTerminal());
             Measurement measurement = new LoadGenerator(plan, counters, progress).run();
             BenchResult result = BenchResult.of(plan, measurement, cpu, backends);
             if (json) {

@@ -1,8 +1,6 @@
 package io.cacheproxy.cli.bench;
 
-import java.io.Console;
 import java.io.PrintWriter;
-import java.lang.reflect.Method;
 
 /**
  * The one-line progress display on stderr: {@code measure [######......]  4.2s/10.0s  181,234 ops/s},
@@ -23,26 +21,6 @@ final class ProgressLine {
     ProgressLine(PrintWriter err, boolean enabled) {
         this.err = err;
         this.enabled = enabled;
-    }
-
-    /**
-     * Whether this JVM's standard streams are a terminal. Before Java 22 a console exists only then; from
-     * 22 one may exist anyway, and {@code Console.isTerminal()} (called reflectively: the code targets 21)
-     * tells.
-     */
-    static boolean isTerminal() {
-        Console console = System.console();
-        if (console == null) {
-            return false;
-        }
-        try {
-            Method isTerminal = Console.class.getMethod("isTerminal");
-            return (Boolean) isTerminal.invoke(console);
-        } catch (NoSuchMethodException e) {
-            return true;
-        } catch (ReflectiveOperationException e) {
-            return false;
-        }
     }
 
     /**
