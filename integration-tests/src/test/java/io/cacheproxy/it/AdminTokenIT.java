@@ -1,11 +1,10 @@
 package io.cacheproxy.it;
 
+import io.cacheproxy.it.CliRun.Outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cacheproxy.cli.Main;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +14,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import picocli.CommandLine;
 
 /**
  * {@code admin.token}, black box: with it set, the admin endpoint's changes ({@code POST /nodes},
@@ -37,9 +35,6 @@ class AdminTokenIT {
 
     private TestProxy proxy;
 
-    record Outcome(int exitCode, String out, String err) {
-    }
-
     @BeforeEach
     void startProxy() {
         proxy = TestProxy.start(new ProxyYaml().adminToken(TOKEN).pool("main", null, node.fixture()));
@@ -57,11 +52,7 @@ class AdminTokenIT {
         List<String> all = new ArrayList<>(List.of(args));
         all.add("--admin");
         all.add("127.0.0.1:" + proxy.adminAddress().getPort());
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = new CommandLine(new Main()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
-                .execute(all.toArray(String[]::new));
-        return new Outcome(code, out.toString(), err.toString());
+        return CliRun.inProcess(all.toArray(String[]::new));
     }
 
     @Test

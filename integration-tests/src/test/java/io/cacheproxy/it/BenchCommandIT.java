@@ -1,9 +1,9 @@
 package io.cacheproxy.it;
 
+import io.cacheproxy.it.CliRun.Outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cacheproxy.cli.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -25,25 +25,11 @@ class BenchCommandIT {
     @RegisterExtension
     static final RedisExtension redis = new RedisExtension();
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    record Outcome(int exitCode, String out, String err) {
-        JsonNode json() throws Exception {
-            assertThat(exitCode).as("exit code; stderr: %s", err).isZero();
-            assertThat(out.lines()).as("one JSON line").hasSize(1);
-            return JSON.readTree(out);
-        }
-    }
-
     /** Runs {@code cacheproxy bench args...} in this JVM, as registered in {@link Main}, output captured. */
     private static Outcome bench(String... args) {
         List<String> line = new ArrayList<>(List.of("bench", "--target", redis.address(), "--no-progress"));
         line.addAll(List.of(args));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = new CommandLine(new Main()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
-                .execute(line.toArray(String[]::new));
-        return new Outcome(code, out.toString(), err.toString());
+        return CliRun.inProcess(line.toArray(String[]::new));
     }
 
     @Test

@@ -1,11 +1,8 @@
 package io.cacheproxy.it;
 
+import io.cacheproxy.it.CliRun.Outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cacheproxy.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -41,12 +38,6 @@ class KeysCommandIT {
     static final RedisExtension node3 = new RedisExtension();
 
     private TestProxy proxy;
-
-    record Outcome(int exitCode, String out, String err) {
-        List<String> outLines() {
-            return out.isEmpty() ? List.of() : List.of(out.split("\n"));
-        }
-    }
 
     private static List<RedisExtension> nodes() {
         return List.of(node1, node2, node3);
@@ -95,22 +86,7 @@ class KeysCommandIT {
 
     /** Runs the CLI in this JVM with stdout and stderr captured (tests in a class run one at a time). */
     private static synchronized Outcome execute(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = Main.execute(args);
-        } finally {
-            System.out.flush();
-            System.err.flush();
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return CliRun.capturingStdStreams(args);
     }
 
     /** Every copy of a key matching {@code pattern} on the nodes, a key held by two nodes listed twice. */

@@ -1,13 +1,12 @@
 package io.cacheproxy.it;
 
+import io.cacheproxy.it.CliRun.Outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cacheproxy.cli.Main;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +19,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import picocli.CommandLine;
 
 /**
  * {@code cacheproxy status} against a real proxy, in this JVM with its output captured: a sharded
@@ -42,9 +40,6 @@ class StatusCommandIT {
 
     private TestProxy proxy;
 
-    record Outcome(int exitCode, String out, String err) {
-    }
-
     @BeforeEach
     void startProxy() {
         proxy = TestProxy.start(new ProxyYaml()
@@ -61,10 +56,7 @@ class StatusCommandIT {
     }
 
     private Outcome cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = new CommandLine(new Main()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
-        return new Outcome(code, out.toString(), err.toString());
+        return CliRun.inProcess(args);
     }
 
     /** {@code cacheproxy status args... --admin <this proxy>}. */

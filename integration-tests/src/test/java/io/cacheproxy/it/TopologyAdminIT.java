@@ -1,11 +1,10 @@
 package io.cacheproxy.it;
 
+import io.cacheproxy.it.CliRun.Outcome;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cacheproxy.cli.Main;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +14,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import picocli.CommandLine;
 
 /**
  * The operator's side of run-time topology changes, black box: {@code POST /nodes},
@@ -34,9 +32,6 @@ class TopologyAdminIT {
     static final RedisExtension spare = new RedisExtension();
 
     private TestProxy proxy;
-
-    record Outcome(int exitCode, String out, String err) {
-    }
 
     @BeforeEach
     void startProxy() {
@@ -59,11 +54,7 @@ class TopologyAdminIT {
         List<String> all = new ArrayList<>(List.of(args));
         all.add("--admin");
         all.add(admin());
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = new CommandLine(new Main()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
-                .execute(all.toArray(String[]::new));
-        return new Outcome(code, out.toString(), err.toString());
+        return CliRun.inProcess(all.toArray(String[]::new));
     }
 
     private void awaitNoMigration() {
