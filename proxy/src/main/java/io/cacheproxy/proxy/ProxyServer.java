@@ -269,10 +269,7 @@ public final class ProxyServer implements AutoCloseable {
     /** A node the keys' serving node changes away from: what L1 holds of it may miss its writes. */
     static void dropFromL1(ProxyContext context, BackendNode node, NodeHealth.Change change) {
         if (change == NodeHealth.Change.EJECTED || change == NodeHealth.Change.DISTRUSTED) {
-            var tracked = context.nearCache().tracked(node);
-            if (tracked != null) {
-                context.nearCache().dropNode(tracked);
-            }
+            context.nearCache().dropNode(node);
         }
     }
 

@@ -194,12 +194,7 @@ final class RuntimeTopology implements TopologyChanges {
     /** Runs on the pool's repair thread once the pool lives by its new nodes. */
     private void switched(BackendPool pool, List<BackendNode> before, List<BackendNode> removed) {
         context.refreshNodes();
-        for (BackendNode node : before) {
-            var tracked = context.nearCache().tracked(node);
-            if (tracked != null) {
-                context.nearCache().dropNode(tracked);
-            }
-        }
+        before.forEach(context.nearCache()::dropNode);
         for (BackendNode node : removed) {
             health.unwatch(node);
             for (LoopContext loop : context.loops()) {

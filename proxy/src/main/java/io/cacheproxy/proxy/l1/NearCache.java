@@ -463,6 +463,14 @@ public final class NearCache {
         changeListener.allChanged();
     }
 
+    /** Drops every entry of {@code node}, if L1 tracks it (it stopped serving its keys). */
+    public void dropNode(BackendNode node) {
+        TrackedNode tracked = tracked(node);
+        if (tracked != null) {
+            dropNode(tracked);
+        }
+    }
+
     /** Drops every entry of {@code node} (its link was lost, or it moved). */
     public void dropNode(TrackedNode node) {
         node.bump();

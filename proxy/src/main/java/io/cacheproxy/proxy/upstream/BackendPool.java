@@ -92,7 +92,7 @@ public final class BackendPool {
         this.writeAck = writeAck;
         this.readFrom = readFrom;
         this.layout = Layout.of(nodes, vnodes, factor);
-        this.readFromReplicas = factor > 1 ? readFrom != ReadFrom.PRIMARY : readFromReplicas && replicas != null;
+        this.readFromReplicas = readFromReplicas && replicas != null;   // a replicated pool picks its reads in PoolReplication
         this.readFromMasterToo = readFromMasterToo;
     }
 
@@ -349,11 +349,6 @@ public final class BackendPool {
      * the master takes a turn too); the master when it has no replica.
      */
     public BackendNode readNodeFor(ByteBuf buf, int offset, int length) {
-        if (replicated()) {
-            ReplicaSet replicas = replicasFor(buf, offset, length);
-            BackendNode node = replicas.trustedInTurn(nextReplica.getAndIncrement(), readFrom == ReadFrom.REPLICA);
-            return node != null ? node : serving(replicas);
-        }
         BackendNode master = nodeFor(buf, offset, length);
         List<BackendNode> replicas = cluster != null ? cluster.slots().replicasOf(master) : sentinelReplicas.get();
         int choices = replicas.size() + (readFromMasterToo ? 1 : 0);
